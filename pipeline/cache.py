@@ -1,0 +1,114 @@
+"""Incremental runs: per-document results cached by content, stages skipped when unchanged.
+
+A cache key joins the hash of a document's content with the fingerprint of the settings and
+of the code that shape the result, so editing a gazetteer or a rule invalidates exactly the
+results it could change. A stage records the fingerprint of its inputs; when it has not
+moved and the outputs exist, the stage is skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pickle
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pipeline import __version__
+from pipeline.tableio import write_bytes, write_text
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def sha256_text(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def code_fingerprint(*relative: str) -> str:
+    """Hash of the source and data files under the named package folders/files."""
+    digest = hashlib.sha256(__version__.encode())
+    for name in relative:
+        target = PACKAGE_DIR / name
+        files = sorted(target.rglob("*")) if target.is_dir() else [target]
+        for file in files:
+            if file.is_file() and file.suffix in {".py", ".toml", ".csv", ".txt", ".json"}:
+                digest.update(str(file.relative_to(PACKAGE_DIR)).encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+class DocumentCache:
+    """Pickled per-document results under ``processed/.cache/<stage>/``."""
+
+    def __init__(self, root: Path, stage: str, fingerprint: str) -> None:
+        self.folder = root / stage
+        self.fingerprint = fingerprint
+
+    def _path(self, content_hash: str) -> Path:
+        return self.folder / f"{content_hash[:32]}-{self.fingerprint}.pkl"
+
+    def get(self, content_hash: str) -> Any | None:
+        path = self._path(content_hash)
+        try:
+            with open(path, "rb") as handle:
+                return pickle.load(handle)
+        except (OSError, pickle.PickleError, EOFError, AttributeError, ValueError):
+            return None
+
+    def put(self, content_hash: str, value: Any) -> None:
+        write_bytes(self._path(content_hash), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def prune(self, keep: Iterable[str]) -> None:
+        """Drop entries no current document uses, so the cache does not grow forever."""
+        wanted = {self._path(h).name for h in keep}
+        if self.folder.is_dir():
+            for entry in self.folder.glob("*.pkl"):
+                if entry.name not in wanted:
+                    entry.unlink(missing_ok=True)
+
+
+def files_fingerprint(files: Iterable[Path]) -> str:
+    """Cheap fingerprint of files by name, size and modification time (no reading)."""
+    parts = []
+    for file in sorted(files):
+        try:
+            stat = file.stat()
+            parts.append(f"{file}|{stat.st_size}|{stat.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{file}|missing")
+    return sha256_text(*parts)
+
+
+class StageState:
+    """Remembers the fingerprint of a stage's inputs, to skip it when nothing moved."""
+
+    def __init__(self, processed: Path, stage: str) -> None:
+        self.path = processed / ".state" / f"{stage}.json"
+
+    def up_to_date(self, fingerprint: str, outputs: Iterable[Path]) -> bool:
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        return saved.get("fingerprint") == fingerprint and all(p.exists() for p in outputs)
+
+    def record(self, fingerprint: str) -> None:
+        write_text(self.path, json.dumps({"fingerprint": fingerprint}))
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)

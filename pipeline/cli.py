@@ -1,0 +1,115 @@
+"""Command line: ``python -m pipeline <stage>``; the CLI only wires stages together."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from importlib import import_module
+from pathlib import Path
+
+from pipeline.config import Context, Paths, load_settings
+from pipeline.runner import resolve_jobs
+
+STAGES: dict[str, str] = {
+    "ingest": "pipeline.ingest.stage",
+    "extract": "pipeline.extract.stage",
+    "analyze": "pipeline.analyze.stage",
+    "report": "pipeline.report.stage",
+}
+HELP = {
+    "ingest": "read every memo in the raw folder (PDF, text, Markdown) into documents.csv and units.csv",
+    "extract": "find organizations, countries, regions and recommendations: entities.csv, recommendations.csv",
+    "analyze": "themes, their shares per conference, distinctive terms, recurring recommendations",
+    "report": "charts in reports/figures, reports/index.html and reports/summary.md",
+    "run": "all stages in order, skipping those whose inputs have not changed",
+    "evaluate": "precision, recall and F1 against every gold file (tests/gold/*.json)",
+    "bench": "benchmark on a synthetic corpus; prints ratios against plain spaCy and a full run",
+}
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--raw", type=Path, default=Path("raw"), help="folder of input memos (default: raw)")
+    common.add_argument("--processed", type=Path, default=Path("processed"), help="folder of tables (default: processed)")
+    common.add_argument("--reports", type=Path, default=Path("reports"), help="folder of reports (default: reports)")
+    common.add_argument("--config", type=Path, default=None, help="settings file (default: ./pipeline.toml if present)")
+    common.add_argument("--jobs", type=int, default=None, help="worker processes for per-document work (default: all cores)")
+    common.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run per-document work on a Dask cluster, e.g. tcp://host:8786")
+    common.add_argument("--force", action="store_true", help="recompute even when inputs are unchanged")
+    common.add_argument("--strict", action="store_true", help="exit with status 1 when any document could not be read")
+    common.add_argument("--model", default=None, help="spaCy pipeline to load (default from settings: en_core_web_sm)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline",
+        description="Turn conference memos into tables, theme charts and a report.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common_options()
+    for name, text in HELP.items():
+        sub_parser = sub.add_parser(name, parents=[common], help=text, description=text)
+        if name == "evaluate":
+            sub_parser.add_argument("--gold", type=Path, nargs="*", default=None, help="gold files (default: tests/gold/*.json)")
+            sub_parser.add_argument("--no-baselines", action="store_true", help="skip the plain-spaCy and keyword baselines")
+        if name == "bench":
+            sub_parser.add_argument("--docs", type=int, default=500, help="memos in the synthetic corpus (default 500)")
+            sub_parser.add_argument("--conferences", type=int, default=5, help="conferences in the synthetic corpus")
+            sub_parser.add_argument("--workdir", type=Path, default=None, help="where to build the corpus (default: a temporary folder)")
+    return parser
+
+
+def make_context(args: argparse.Namespace) -> Context:
+    overrides = {}
+    if args.model:
+        overrides["extract"] = {"model": args.model}
+    settings = load_settings(args.config, **overrides)
+    jobs = args.jobs if args.jobs is not None else int(settings["run"].get("jobs", 0))
+    return Context(
+        paths=Paths(raw=args.raw, processed=args.processed, reports=args.reports),
+        settings=settings,
+        jobs=resolve_jobs(jobs),
+        scheduler=args.scheduler,
+        force=args.force,
+        strict=args.strict,
+    )
+
+
+def _stage(name: str) -> Callable[[Context], object]:
+    return import_module(STAGES[name]).run
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    ctx = make_context(args)
+    if args.command == "evaluate":
+        from pipeline.evaluate import main as evaluate
+
+        return evaluate(ctx, gold_files=args.gold, baselines=not args.no_baselines)
+    if args.command == "bench":
+        from pipeline.bench import main as bench
+
+        return bench(ctx, n_docs=args.docs, n_conferences=args.conferences, workdir=args.workdir)
+    names = list(STAGES) if args.command == "run" else [args.command]
+    for name in names:
+        _stage(name)(ctx)
+    return _exit_code(ctx)
+
+
+def _exit_code(ctx: Context) -> int:
+    """Non-zero only when the user asked for --strict and some document failed."""
+    if not ctx.strict:
+        return 0
+    from pipeline.tableio import read_table
+
+    documents = ctx.paths.table("documents")
+    if documents.exists() and (read_table(documents)["status"] == "error").any():
+        print("strict: some documents could not be read", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

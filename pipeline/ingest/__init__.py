@@ -1,0 +1,1 @@
+"""Ingest stage: memo files -> ordered text units with metadata."""

@@ -1,0 +1,289 @@
+"""Ingest stage I/O: every file in the raw folder -> documents.csv and units.csv.
+
+Each file is handled alone (``ingest_one``): a file that cannot be read becomes a row with
+``status=error`` and a one-line reason, and every other file still comes through.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import sys
+import threading
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.cache import DocumentCache, StageState, code_fingerprint, files_fingerprint, sha256_file
+from pipeline.config import Context
+from pipeline.ingest.layout import Extracted, IngestError, Unit
+from pipeline.ingest.metadata import FIELDS, find_metadata, read_sidecars, sidecar_for
+from pipeline.ingest.units import build_units
+from pipeline.runner import map_documents
+from pipeline.tableio import write_table
+
+DOCUMENT_COLUMNS = [
+    "doc_id", "source", "sha256", "format", "status", "error",
+    "title", "doc_type", "date", "year", "conference", "venue",
+    "n_pages", "n_units", "n_words", "encoding", "n_removed_lines",
+]  # fmt: skip
+UNIT_COLUMNS = ["doc_id", "unit_id", "section", "kind", "text", "page", "block", "level", "marker"]
+FORMATS = {".pdf": "pdf", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
+SIDECAR_NAMES = ("manifest.csv",)
+
+
+@dataclass
+class IngestJob:
+    """One file to read; plain data so it can travel to a worker process or a cluster."""
+
+    path: str
+    source: str
+    doc_id: str
+    settings: dict
+    cache_root: str
+    fingerprint: str
+
+
+@dataclass
+class DocResult:
+    row: dict
+    units: list[dict] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- discovery
+
+
+def discover(raw: Path) -> list[Path]:
+    """Every candidate memo below ``raw`` (hidden files and metadata sidecars skipped)."""
+    found = []
+    for path in sorted(raw.rglob("*")):
+        relative = path.relative_to(raw)
+        if any(part.startswith(".") for part in relative.parts):
+            continue
+        if path.name.endswith(".meta.toml") or path.name in SIDECAR_NAMES:
+            continue
+        if path.is_dir() and not path.is_symlink() and path.suffix.lower() not in FORMATS:
+            continue
+        found.append(path)
+    return found
+
+
+def make_doc_ids(sources: list[str]) -> list[str]:
+    """Stable, unique ids from file names: lower-case ASCII slugs of the path."""
+    slugs = [_slug(s.rsplit(".", 1)[0] if "." in Path(s).name else s) for s in sources]
+    counts: dict[str, int] = {}
+    for slug in slugs:
+        counts[slug] = counts.get(slug, 0) + 1
+    ids, seen = [], set()
+    for source, slug in zip(sources, slugs, strict=True):
+        candidate = slug if counts[slug] == 1 else f"{slug}-{Path(source).suffix.lstrip('.').lower()}"
+        base, n = candidate, 2
+        while candidate in seen:
+            candidate, n = f"{base}-{n}", n + 1
+        seen.add(candidate)
+        ids.append(candidate)
+    return ids
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "document"
+
+
+# --------------------------------------------------------------------------- one document
+
+
+class _Timeout(Exception):
+    pass
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Abandon a document that takes too long (only where signals are available)."""
+    usable = seconds and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    if not usable:
+        yield
+        return
+
+    def _raise(signum, frame):  # noqa: ARG001
+        raise _Timeout
+
+    previous = signal.signal(signal.SIGALRM, _raise)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def detect_format(path: Path) -> str:
+    """Format from the bytes first (a PDF named .txt is still a PDF), then the extension."""
+    with contextlib.suppress(OSError), open(path, "rb") as handle:
+        if handle.read(1024).lstrip().startswith(b"%PDF-"):
+            return "pdf"
+    return FORMATS.get(path.suffix.lower(), "")
+
+
+def read_any(path: Path, fmt: str, settings: dict) -> Extracted:
+    if fmt == "pdf":
+        from pipeline.ingest.pdf import read_pdf
+
+        return read_pdf(path, min_chars_per_page=int(settings.get("min_chars_per_page", 20)))
+    from pipeline.ingest.text import read_text_file
+
+    return read_text_file(path)
+
+
+def _check_file(path: Path, max_mb: float) -> None:
+    if path.is_symlink() and not path.exists():
+        raise IngestError("broken link: the file it points to does not exist")
+    if path.is_dir():
+        raise IngestError("is a folder, not a file")
+    if not path.is_file():
+        raise IngestError("not a regular file")
+    size = path.stat().st_size
+    if size == 0:
+        raise IngestError("empty file (0 bytes)")
+    if max_mb and size > max_mb * 1024 * 1024:
+        raise IngestError(
+            f"file too large: {size / 1024 / 1024:.1f} MB (limit {max_mb:g} MB, "
+            "setting ingest.max_file_mb)"
+        )
+    if not os.access(path, os.R_OK):
+        raise IngestError("not readable: permission denied")
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
+
+
+def ingest_one(job: IngestJob) -> DocResult:
+    """Read one file into a document row and its units; never raises for bad input."""
+    path = Path(job.path)
+    row: dict = dict.fromkeys(DOCUMENT_COLUMNS, "")
+    row.update(
+        doc_id=job.doc_id,
+        source=job.source,
+        format=FORMATS.get(path.suffix.lower(), path.suffix.lower().lstrip(".")),
+    )
+    try:
+        _check_file(path, float(job.settings.get("max_file_mb", 0)))
+        row["sha256"] = sha256_file(path)
+        cache = DocumentCache(Path(job.cache_root), "ingest", job.fingerprint)
+        cached = cache.get(row["sha256"])
+        if cached is None:
+            fmt = detect_format(path)
+            if not fmt:
+                raise IngestError(
+                    f"unsupported format '{path.suffix or '(none)'}': expected PDF, text or Markdown"
+                )
+            with time_limit(float(job.settings.get("doc_timeout_s", 0))):
+                cached = _ingest_content(path, fmt, job.settings)
+            cache.put(row["sha256"], cached)
+        content_row, units = cached
+        row.update(content_row)
+    except IngestError as error:
+        return DocResult(_error_row(row, _one_line(error)))
+    except _Timeout:
+        limit = job.settings.get("doc_timeout_s")
+        return DocResult(_error_row(row, f"took longer than {limit} s to read (setting ingest.doc_timeout_s)"))
+    except PermissionError:
+        return DocResult(_error_row(row, "not readable: permission denied"))
+    except MemoryError:
+        return DocResult(_error_row(row, "ran out of memory while reading"))
+    except Exception as error:  # noqa: BLE001 - one bad file must not stop the corpus
+        return DocResult(_error_row(row, f"could not be read ({type(error).__name__}: {_one_line(error)})"))
+    # Metadata is recomputed (cheap): its year fallback reads the file name, not the bytes.
+    row.update(find_metadata([Unit(**u) for u in units], job.source))
+    return DocResult(row, [dict(u, doc_id=job.doc_id) for u in units])
+
+
+def _ingest_content(path: Path, fmt: str, settings: dict) -> tuple[dict, list[dict]]:
+    extracted = read_any(path, fmt, settings)
+    units = build_units(extracted.lines)
+    if not units:
+        raise IngestError("no text found in the file")
+    unit_rows = [asdict(u) for u in units]
+    content_row = {
+        "format": fmt,
+        "status": "ok",
+        "n_pages": extracted.n_pages if extracted.n_pages is not None else "",
+        "n_units": len(units),
+        "n_words": sum(len(u.text.split()) for u in units),
+        "encoding": extracted.encoding,
+        "n_removed_lines": extracted.removed_lines,
+    }
+    return content_row, unit_rows
+
+
+def _error_row(row: dict, message: str) -> dict:
+    row.update(status="error", error=message)
+    return row
+
+
+# --------------------------------------------------------------------------- stage
+
+
+def _stage_fingerprint(ctx: Context, files: list[Path]) -> str:
+    sidecars = [p for p in ctx.paths.raw.rglob("*") if p.name.endswith(".meta.toml")]
+    sidecars += [ctx.paths.raw / name for name in SIDECAR_NAMES]
+    return files_fingerprint([*files, *sidecars]) + ctx.settings.fingerprint("ingest") + code_fingerprint(
+        "ingest", "data/layout.toml", "cache.py"
+    )
+
+
+def run(ctx: Context) -> pd.DataFrame:
+    """Ingest every file of ``ctx.paths.raw``; write documents.csv and units.csv."""
+    raw = ctx.paths.raw
+    if not raw.is_dir():
+        raise SystemExit(f"error: raw folder not found: {raw}")
+    files = discover(raw)
+    documents_csv, units_csv = ctx.paths.table("documents"), ctx.paths.table("units")
+    state = StageState(ctx.paths.processed, "ingest")
+    fingerprint = _stage_fingerprint(ctx, files)
+    if not ctx.force and state.up_to_date(fingerprint, [documents_csv, units_csv]):
+        print("ingest: up to date", file=sys.stderr)
+        return pd.read_csv(documents_csv, dtype=str, keep_default_na=False)
+
+    sources = [str(p.relative_to(raw)) for p in files]
+    doc_ids = make_doc_ids(sources)
+    settings = dict(ctx.settings["ingest"])
+    content_fp = ctx.settings.fingerprint("ingest") + code_fingerprint("ingest", "data/layout.toml")
+    jobs = [
+        IngestJob(str(p), s, d, settings, str(ctx.paths.cache), content_fp)
+        for p, s, d in zip(files, sources, doc_ids, strict=True)
+    ]
+    results = map_documents(ingest_one, jobs, jobs=ctx.jobs, scheduler=ctx.scheduler, desc="ingest")
+
+    sidecars = read_sidecars(raw)
+    rows = []
+    for result in results:
+        given = sidecar_for(result.row["source"], sidecars)
+        rows.append({**result.row, **{k: v for k, v in given.items() if k in FIELDS}})
+    documents = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
+    units = pd.DataFrame(
+        [u for r in results for u in r.units], columns=UNIT_COLUMNS
+    )
+    write_table(documents, documents_csv)
+    write_table(units, units_csv)
+    DocumentCache(ctx.paths.cache, "ingest", content_fp).prune(
+        r.row["sha256"] for r in results if r.row["sha256"]
+    )
+    failed = documents[documents["status"] == "error"]
+    for _, bad in failed.iterrows():
+        print(f"error: {bad['source']}: {bad['error']}", file=sys.stderr)
+    print(
+        f"ingest: {len(documents) - len(failed)} of {len(documents)} documents read, "
+        f"{len(units)} units" + (f"; {len(failed)} failed (see above)" if len(failed) else ""),
+        file=sys.stderr,
+    )
+    state.record(fingerprint)
+    return documents
