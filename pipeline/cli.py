@@ -18,8 +18,9 @@ STAGES: dict[str, str] = {
     "report": "pipeline.report.stage",
 }
 HELP = {
-    "ingest": "read every memo in the raw folder (PDF, text, Markdown) into documents.csv and units.csv",
-    "extract": "find organizations, countries, regions and recommendations: entities.csv, recommendations.csv",
+    "ingest": "read every memo in the raw folder (PDF, text, Markdown): documents.csv, units.csv",
+    "extract": "find organizations, countries, regions, recommendations: entities.csv, "
+    "recommendations.csv",
     "analyze": "themes, their shares per conference, distinctive terms, recurring recommendations",
     "report": "charts in reports/figures, reports/index.html and reports/summary.md",
     "run": "all stages in order, skipping those whose inputs have not changed",
@@ -30,15 +31,49 @@ HELP = {
 
 def _common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--raw", type=Path, default=Path("raw"), help="folder of input memos (default: raw)")
-    common.add_argument("--processed", type=Path, default=Path("processed"), help="folder of tables (default: processed)")
-    common.add_argument("--reports", type=Path, default=Path("reports"), help="folder of reports (default: reports)")
-    common.add_argument("--config", type=Path, default=None, help="settings file (default: ./pipeline.toml if present)")
-    common.add_argument("--jobs", type=int, default=None, help="worker processes for per-document work (default: all cores)")
-    common.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run per-document work on a Dask cluster, e.g. tcp://host:8786")
-    common.add_argument("--force", action="store_true", help="recompute even when inputs are unchanged")
-    common.add_argument("--strict", action="store_true", help="exit with status 1 when any document could not be read")
-    common.add_argument("--model", default=None, help="spaCy pipeline to load (default from settings: en_core_web_sm)")
+    common.add_argument(
+        "--raw", type=Path, default=Path("raw"), help="folder of input memos (default: raw)"
+    )
+    common.add_argument(
+        "--processed",
+        type=Path,
+        default=Path("processed"),
+        help="folder of tables (default: processed)",
+    )
+    common.add_argument(
+        "--reports", type=Path, default=Path("reports"), help="folder of reports (default: reports)"
+    )
+    common.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="settings file (default: ./pipeline.toml if present)",
+    )
+    common.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes for per-document work (default: all cores)",
+    )
+    common.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run per-document work on a Dask cluster, e.g. tcp://host:8786",
+    )
+    common.add_argument(
+        "--force", action="store_true", help="recompute even when inputs are unchanged"
+    )
+    common.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with status 1 when any document could not be read",
+    )
+    common.add_argument(
+        "--model",
+        default=None,
+        help="spaCy pipeline to load (default from settings: en_core_web_sm)",
+    )
     return common
 
 
@@ -52,12 +87,31 @@ def build_parser() -> argparse.ArgumentParser:
     for name, text in HELP.items():
         sub_parser = sub.add_parser(name, parents=[common], help=text, description=text)
         if name == "evaluate":
-            sub_parser.add_argument("--gold", type=Path, nargs="*", default=None, help="gold files (default: tests/gold/*.json)")
-            sub_parser.add_argument("--no-baselines", action="store_true", help="skip the plain-spaCy and keyword baselines")
+            sub_parser.add_argument(
+                "--gold",
+                type=Path,
+                nargs="*",
+                default=None,
+                help="gold files (default: tests/gold/*.json)",
+            )
+            sub_parser.add_argument(
+                "--no-baselines",
+                action="store_true",
+                help="skip the plain-spaCy and keyword baselines",
+            )
         if name == "bench":
-            sub_parser.add_argument("--docs", type=int, default=500, help="memos in the synthetic corpus (default 500)")
-            sub_parser.add_argument("--conferences", type=int, default=5, help="conferences in the synthetic corpus")
-            sub_parser.add_argument("--workdir", type=Path, default=None, help="where to build the corpus (default: a temporary folder)")
+            sub_parser.add_argument(
+                "--docs", type=int, default=500, help="memos in the synthetic corpus (default 500)"
+            )
+            sub_parser.add_argument(
+                "--conferences", type=int, default=5, help="conferences in the synthetic corpus"
+            )
+            sub_parser.add_argument(
+                "--workdir",
+                type=Path,
+                default=None,
+                help="where to build the corpus (default: a temporary folder)",
+            )
     return parser
 
 

@@ -49,7 +49,9 @@ def map_documents(
         return [f.result() for f in progress(futures, desc, total=len(futures))]
 
 
-def _map_dask(func: Callable[..., R], items: Sequence[T], address: str, desc: str, **kwargs) -> list[R]:
+def _map_dask(
+    func: Callable[..., R], items: Sequence[T], address: str, desc: str, **kwargs
+) -> list[R]:
     from dask.distributed import Client
 
     with Client(address, set_as_default=False) as client:

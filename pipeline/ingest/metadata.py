@@ -44,9 +44,15 @@ _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\
 _DASH = r"\s*[-–—]\s*"
 _DATE_PATTERNS = [
     # March 1, 2011 / February 25–27, 2011
-    re.compile(rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:{_DASH}(?P<day2>\d{{1,2}}))?,?\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(
+        rf"\b{_MONTH}\s+(?P<day>\d{{1,2}})(?:{_DASH}(?P<day2>\d{{1,2}}))?,?\s+(?P<year>(?:19|20)\d\d)\b",
+        re.I,
+    ),
     # 1 March 2011 / 21-23 February 2013
-    re.compile(rf"\b(?P<day>\d{{1,2}})(?:{_DASH}(?P<day2>\d{{1,2}}))?\s+{_MONTH}\s+(?P<year>(?:19|20)\d\d)\b", re.I),
+    re.compile(
+        rf"\b(?P<day>\d{{1,2}})(?:{_DASH}(?P<day2>\d{{1,2}}))?\s+{_MONTH}\s+(?P<year>(?:19|20)\d\d)\b",
+        re.I,
+    ),
     # 2011-03-01
     re.compile(r"\b(?P<year>(?:19|20)\d\d)-(?P<mnum>\d{2})-(?P<day>\d{2})\b"),
     # March 2011
@@ -194,9 +200,7 @@ def read_sidecars(raw_dir: Path) -> dict[str, dict[str, str]]:
         values = tomllib.loads(sidecar.read_text(encoding="utf-8"))
         name = sidecar.name[: -len(".meta.toml")]
         relative = str(sidecar.parent.relative_to(raw_dir) / name).removeprefix("./")
-        given.setdefault(relative, {}).update(
-            {k: str(v) for k, v in values.items() if k in FIELDS}
-        )
+        given.setdefault(relative, {}).update({k: str(v) for k, v in values.items() if k in FIELDS})
     return given
 
 

@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.cache import DocumentCache, StageState, code_fingerprint, files_fingerprint, sha256_file
+from pipeline.cache import (
+    DocumentCache,
+    StageState,
+    code_fingerprint,
+    files_fingerprint,
+    sha256_file,
+)
 from pipeline.config import Context
 from pipeline.ingest.layout import Extracted, IngestError, Unit
 from pipeline.ingest.metadata import FIELDS, find_metadata, read_sidecars, sidecar_for
@@ -81,7 +87,9 @@ def make_doc_ids(sources: list[str]) -> list[str]:
         counts[slug] = counts.get(slug, 0) + 1
     ids, seen = [], set()
     for source, slug in zip(sources, slugs, strict=True):
-        candidate = slug if counts[slug] == 1 else f"{slug}-{Path(source).suffix.lstrip('.').lower()}"
+        candidate = (
+            slug if counts[slug] == 1 else f"{slug}-{Path(source).suffix.lstrip('.').lower()}"
+        )
         base, n = candidate, 2
         while candidate in seen:
             candidate, n = f"{base}-{n}", n + 1
@@ -106,7 +114,11 @@ class _Timeout(Exception):
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
     """Abandon a document that takes too long (only where signals are available)."""
-    usable = seconds and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread()
+    usable = (
+        seconds
+        and hasattr(signal, "SIGALRM")
+        and threading.current_thread() is threading.main_thread()
+    )
     if not usable:
         yield
         return
@@ -182,9 +194,8 @@ def ingest_one(job: IngestJob) -> DocResult:
         if cached is None:
             fmt = detect_format(path)
             if not fmt:
-                raise IngestError(
-                    f"unsupported format '{path.suffix or '(none)'}': expected PDF, text or Markdown"
-                )
+                suffix = path.suffix or "(none)"
+                raise IngestError(f"unsupported format '{suffix}': expected PDF, text or Markdown")
             with time_limit(float(job.settings.get("doc_timeout_s", 0))):
                 cached = _ingest_content(path, fmt, job.settings)
             cache.put(row["sha256"], cached)
@@ -194,13 +205,17 @@ def ingest_one(job: IngestJob) -> DocResult:
         return DocResult(_error_row(row, _one_line(error)))
     except _Timeout:
         limit = job.settings.get("doc_timeout_s")
-        return DocResult(_error_row(row, f"took longer than {limit} s to read (setting ingest.doc_timeout_s)"))
+        return DocResult(
+            _error_row(row, f"took longer than {limit} s to read (setting ingest.doc_timeout_s)")
+        )
     except PermissionError:
         return DocResult(_error_row(row, "not readable: permission denied"))
     except MemoryError:
         return DocResult(_error_row(row, "ran out of memory while reading"))
     except Exception as error:  # noqa: BLE001 - one bad file must not stop the corpus
-        return DocResult(_error_row(row, f"could not be read ({type(error).__name__}: {_one_line(error)})"))
+        return DocResult(
+            _error_row(row, f"could not be read ({type(error).__name__}: {_one_line(error)})")
+        )
     # Metadata is recomputed (cheap): its year fallback reads the file name, not the bytes.
     row.update(find_metadata([Unit(**u) for u in units], job.source))
     return DocResult(row, [dict(u, doc_id=job.doc_id) for u in units])
@@ -235,8 +250,10 @@ def _error_row(row: dict, message: str) -> dict:
 def _stage_fingerprint(ctx: Context, files: list[Path]) -> str:
     sidecars = [p for p in ctx.paths.raw.rglob("*") if p.name.endswith(".meta.toml")]
     sidecars += [ctx.paths.raw / name for name in SIDECAR_NAMES]
-    return files_fingerprint([*files, *sidecars]) + ctx.settings.fingerprint("ingest") + code_fingerprint(
-        "ingest", "data/layout.toml", "cache.py"
+    return (
+        files_fingerprint([*files, *sidecars])
+        + ctx.settings.fingerprint("ingest")
+        + code_fingerprint("ingest", "data/layout.toml", "cache.py")
     )
 
 
@@ -269,9 +286,7 @@ def run(ctx: Context) -> pd.DataFrame:
         given = sidecar_for(result.row["source"], sidecars)
         rows.append({**result.row, **{k: v for k, v in given.items() if k in FIELDS}})
     documents = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
-    units = pd.DataFrame(
-        [u for r in results for u in r.units], columns=UNIT_COLUMNS
-    )
+    units = pd.DataFrame([u for r in results for u in r.units], columns=UNIT_COLUMNS)
     write_table(documents, documents_csv)
     write_table(units, units_csv)
     DocumentCache(ctx.paths.cache, "ingest", content_fp).prune(

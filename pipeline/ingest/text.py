@@ -48,6 +48,9 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    western = _decode_western(data)
+    if western:
+        return western
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -58,6 +61,21 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     if encoding.startswith(("cp1252", "windows-1252", "latin")) or _looks_textual(text):
         return text, encoding
     raise IngestError("not a text file: it contains binary data")
+
+
+def _decode_western(data: bytes) -> tuple[str, str] | None:
+    """Legacy Western encodings first: memos in English are far likelier cp1252/Latin-1
+    than an Asian code page, which a statistical guess may pick on short texts."""
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        non_ascii = [ch for ch in text if ord(ch) > 127]
+        plausible = sum(ch.isalpha() or ch in "–—‘’“”•…€£§°±·¹²³½¼¾«»©®™" for ch in non_ascii)
+        if _looks_textual(text) and plausible >= 0.9 * len(non_ascii):
+            return text, encoding
+    return None
 
 
 def _guess_utf16_without_bom(data: bytes) -> str | None:
@@ -97,7 +115,9 @@ def strip_inline_markup(text: str) -> str:
 
 def _is_strong(content: str) -> bool:
     stripped = content.strip()
-    return len(stripped) > 4 and stripped.startswith(("**", "__")) and stripped.endswith(("**", "__"))
+    return (
+        len(stripped) > 4 and stripped.startswith(("**", "__")) and stripped.endswith(("**", "__"))
+    )
 
 
 def text_to_lines(text: str) -> list[Line]:

@@ -31,7 +31,10 @@ _SENTENCE_END = re.compile(
 )
 _WORD_BEFORE = re.compile(r"(\S+?)[.!?…]+[\"”’')\]]*[¹²³⁴⁵⁶⁷⁸⁹⁰]*$")
 _SMALL_WORDS = frozenset(
-    "a an and as at by for from in into of on or the to with vs via per under over".split()
+    [
+        "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of",
+        "on", "or", "the", "to", "with", "vs", "via", "per", "under", "over",
+    ]  # fmt: skip
 )
 MAX_HEADING_WORDS = 14
 
@@ -79,7 +82,7 @@ def split_sentences(text: str, abbreviations: frozenset[str]) -> list[str]:
         end = match.end("end")
         candidate = text[start:end]
         word = _WORD_BEFORE.search(candidate)
-        before = word.group(1).lower().lstrip("(\"“‘") if word else ""
+        before = word.group(1).lower().lstrip('("“‘') if word else ""
         if before in abbreviations or (len(before) == 1 and before.isalpha()):
             continue
         sentences.append(candidate.strip())
@@ -128,7 +131,7 @@ def _heading_shaped(text: str) -> bool:
         0 < len(words) <= MAX_HEADING_WORDS
         and len(stripped) <= 120
         and not _TERMINAL.search(stripped)
-        and (stripped[0].isupper() or stripped[0].isdigit() or stripped[0] in "\"“‘")
+        and (stripped[0].isupper() or stripped[0].isdigit() or stripped[0] in '"“‘')
     )
 
 
@@ -152,9 +155,12 @@ def _make_blocks(lines: list[Line]) -> list[_Block]:
             blocks.append(_Block("heading", [line], [text]))
         elif marker_text:
             blocks.append(_Block("item", [line], [rest], marker_text, line.indent))
-        elif current is None or line.blank_before or current.kind == "heading":
-            blocks.append(_Block("paragraph", [line], [text]))
-        elif _starts_new_paragraph(current, line):
+        elif (
+            current is None
+            or line.blank_before
+            or current.kind == "heading"
+            or _starts_new_paragraph(current, line)
+        ):
             blocks.append(_Block("paragraph", [line], [text]))
         else:
             current.lines.append(line)
@@ -185,7 +191,7 @@ def _split_leading_heading(block: _Block) -> list[_Block]:
     if not (styled or plain):
         return [block]
     rest = _Block("paragraph", block.lines[1:], block.texts[1:])
-    return [_Block("paragraph", [first], [head]), rest]
+    return [_Block("heading", [first], [head]), rest]
 
 
 def _assign_levels(blocks: list[_Block]) -> None:
@@ -196,7 +202,9 @@ def _assign_levels(blocks: list[_Block]) -> None:
             if block.kind == "heading" or block.first.blank_before and block.kind == "paragraph":
                 indents = []
             continue
-        level = next((i for i, x in enumerate(indents) if abs(x - block.marker_indent) < 0.75), None)
+        level = next(
+            (i for i, x in enumerate(indents) if abs(x - block.marker_indent) < 0.75), None
+        )
         if level is None:
             indents.append(block.marker_indent)
             indents.sort()
@@ -222,9 +230,10 @@ def _block_is_heading(block: _Block, next_block: _Block | None) -> bool:
     if block.kind == "heading":
         return True
     text = " ".join(block.texts)
-    styled = all(line.bold for line in block.lines) or min(
-        line.size_ratio for line in block.lines
-    ) >= 1.12
+    styled = (
+        all(line.bold for line in block.lines)
+        or min(line.size_ratio for line in block.lines) >= 1.12
+    )
     if block.kind == "item":
         # "1. **Objectives of the workshop**": a numbered, styled, short line is a heading.
         return bool(_NUMBERED.match(block.marker)) and styled and _heading_shaped(text)
@@ -234,7 +243,9 @@ def _block_is_heading(block: _Block, next_block: _Block | None) -> bool:
         return False
     if styled:
         return True
-    stands_alone = next_block is None or next_block.first.blank_before or next_block.kind != "paragraph"
+    stands_alone = (
+        next_block is None or next_block.first.blank_before or next_block.kind != "paragraph"
+    )
     return stands_alone and not text[:1].islower()
 
 
@@ -273,17 +284,19 @@ def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Uni
         if not joined:
             continue
         contact_lines = [t for t in block.texts if _is_contact_line(t, rules)]
-        if block.kind == "paragraph" and contact_lines and (
-            len(contact_lines) / len(block.texts) >= 0.4
+        if (
+            block.kind == "paragraph"
+            and contact_lines
+            and (len(contact_lines) / len(block.texts) >= 0.4)
         ):
             for line, text in zip(block.lines, block.texts, strict=True):
                 add("boilerplate", text, number, block, line)
             continue
         if block.kind == "paragraph" and _field_label(block.texts[0], rules):
-            if _emit_fields(block, number, rules, add):
-                if any(_field_label(t, rules) in rules.title_labels for t in block.texts):
-                    section = joined
-                continue
+            _emit_fields(block, number, rules, add)
+            if any(_field_label(t, rules) in rules.title_labels for t in block.texts):
+                section = joined
+            continue
         if block.kind == "paragraph" and _FOOTNOTE.match(joined):
             for sentence in split_sentences(joined, rules.abbreviations):
                 add("boilerplate", sentence, number, block, block.first)
@@ -300,7 +313,7 @@ def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Uni
     return units
 
 
-def _emit_fields(block: _Block, number: int, rules: LayoutRules, add) -> bool:
+def _emit_fields(block: _Block, number: int, rules: LayoutRules, add) -> None:
     """Memo header lines ("DATE: ...", "SUBJECT: ..."): title fields are headings."""
     labels = [_field_label(text, rules) for text in block.texts]
     if not all(labels) and len(block.texts) > 1:
@@ -312,7 +325,6 @@ def _emit_fields(block: _Block, number: int, rules: LayoutRules, add) -> bool:
     for label, text, line in entries:
         kind = "heading" if label in rules.title_labels else "boilerplate"
         add(kind, text, number, block, line)
-    return True
 
 
 def unit_counts(units: list[Unit]) -> Counter[str]:

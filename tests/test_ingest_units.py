@@ -1,0 +1,185 @@
+"""Units and metadata of the two real memos equal their hand-countable structure."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.ingest.layout import Unit
+from pipeline.ingest.metadata import find_metadata
+from pipeline.ingest.text import read_text_file, text_to_lines
+from pipeline.ingest.units import build_units, split_sentences
+
+
+def units_of(path: Path) -> list[Unit]:
+    return build_units(read_text_file(path).lines)
+
+
+def bullets_in_source(text: str, after: str) -> list[str]:
+    """Bullet lines ("- ..." / " - ...") of the source below a heading, counted by hand-rule."""
+    tail = text.split(after, 1)[1]
+    return [line for line in tail.splitlines() if re.match(r"^\s*- \S", line)]
+
+
+def section_units(units: list[Unit], heading_word: str) -> list[Unit]:
+    return [u for u in units if heading_word.lower() in u.section.lower()]
+
+
+def test_2011_every_recommendation_bullet_is_its_own_list_item(memo_2011: Path) -> None:
+    units = units_of(memo_2011)
+    text = memo_2011.read_text(encoding="utf-8")
+    bullets = bullets_in_source(text, "Recommendations for Renewal and Continued Progress")
+    items = [
+        u for u in section_units(units, "Recommendations for Renewal") if u.kind == "list_item"
+    ]
+    assert len({u.block for u in items}) == len(bullets) == 14
+    # each bullet's first sentence starts its block, in order
+    firsts = [next(u for u in items if u.block == b) for b in sorted({u.block for u in items})]
+    for unit, bullet in zip(firsts, bullets, strict=True):
+        assert bullet.strip()[2:].startswith(unit.text[:40])
+    nested = [u for u in items if u.level == 1]
+    assert {u.text.split()[0] for u in nested} == {"Meaningful", "One", "Each"}
+
+
+def test_2013_every_ways_forward_bullet_is_its_own_list_item(memo_2013: Path) -> None:
+    units = units_of(memo_2013)
+    lead = next(u for u in units if "ways forward" in u.text)
+    assert lead.kind == "sentence"
+    items = [u for u in units if u.kind == "list_item" and u.unit_id > lead.unit_id]
+    assert len(items) == 10
+    assert all(u.text.endswith((";", ".")) for u in items)
+    assert items[0].text.startswith("options for changing the perception")
+    assert items[-1].text.startswith("encouragement of civil society efforts")
+
+
+@pytest.mark.parametrize("which", ["memo_2011", "memo_2013"])
+def test_no_heading_text_inside_any_sentence(which: str, request: pytest.FixtureRequest) -> None:
+    units = units_of(request.getfixturevalue(which))
+    headings = [u.text for u in units if u.kind == "heading" and len(u.text.split()) >= 2]
+    assert len(headings) >= 4
+    for unit in units:
+        if unit.kind in {"sentence", "list_item"}:
+            for heading in headings:
+                assert not unit.text.startswith(heading + " "), (heading, unit.text)
+
+
+def test_2011_headings_and_boilerplate(memo_2011: Path) -> None:
+    units = units_of(memo_2011)
+    headings = [u.text for u in units if u.kind == "heading"]
+    for expected in [
+        "Introduction",
+        "Evolution of UNSCR 1540",
+        "The Committee's Work",
+        "Regional/Subregional Implementation Seen as Effective",
+        "Legitimacy and Coordination Challenges Remain",
+        "Recommendations for Renewal and Continued Progress",
+    ]:
+        assert expected in headings
+    kinds = {u.text: u.kind for u in units}
+    assert kinds["563-264-1500"] == "boilerplate"
+    assert kinds["Participants neither reviewed nor approved this document."] == "boilerplate"
+    profile = [u for u in units if u.section.startswith("About")]
+    assert profile and all(u.kind in {"heading", "boilerplate"} for u in profile)
+
+
+def test_2013_footnote_marker_kept_apart_and_footnote_is_boilerplate(memo_2013: Path) -> None:
+    units = units_of(memo_2013)
+    assert units[0].text == "Information Note¹" and units[0].kind == "heading"
+    footnote = [u for u in units if u.text.startswith("¹")]
+    assert footnote and all(u.kind == "boilerplate" for u in footnote)
+    assert not any("**" in u.text or "<http" in u.text for u in units)
+
+
+def test_metadata_of_the_two_memos(memo_2011: Path, memo_2013: Path) -> None:
+    meta_2011 = find_metadata(units_of(memo_2011))
+    assert meta_2011["year"] == "2011"
+    assert meta_2011["doc_type"] == "Policy Memo"
+    assert meta_2011["conference"] == "42nd UN Issues Conference"
+    assert meta_2011["date"] == "2011-03-01"
+    assert meta_2011["venue"] == "Tarrytown, New York"
+    meta_2013 = find_metadata(units_of(memo_2013))
+    assert meta_2013["year"] == "2013"
+    assert meta_2013["doc_type"] == "Information Note"
+    assert meta_2013["conference"] == "44th UN Issues Conference"
+    assert "Tarrytown" in meta_2013["venue"]
+
+
+def test_metadata_agrees_with_gold(gold: dict, memos: list[Path]) -> None:
+    for path in memos:
+        expected = gold["docs"][path.name]
+        found = find_metadata(units_of(path))
+        assert found["year"] == str(expected["year"])
+        assert found["doc_type"] == expected["doc_type"]
+        assert found["title"] == expected["title"]
+        assert found["date"] == (expected["date"] or "")
+
+
+def test_sentence_splitter_respects_abbreviations_and_initials() -> None:
+    abbreviations = frozenset({"dr", "e.g", "no"})
+    text = "Dr. Smith met Richard H. Stanley. See e.g. the review. It passed. No. 5 failed."
+    assert split_sentences(text, abbreviations) == [
+        "Dr. Smith met Richard H. Stanley.",
+        "See e.g. the review.",
+        "It passed.",
+        "No. 5 failed.",
+    ]
+
+
+def test_markdown_and_plain_layout_give_the_same_units() -> None:
+    markdown = (
+        "# Main Findings\n\nStates **should** act now. Donors could help.\n\n"
+        "* first item\n* second item;\n"
+    )
+    plain = (
+        "Main Findings\n\nStates should act now. Donors could help.\n\n"
+        "- first item\n- second item;\n"
+    )
+    as_md = [(u.kind, u.text) for u in build_units(text_to_lines(markdown))]
+    as_txt = [(u.kind, u.text) for u in build_units(text_to_lines(plain))]
+    assert (
+        as_md
+        == as_txt
+        == [
+            ("heading", "Main Findings"),
+            ("sentence", "States should act now."),
+            ("sentence", "Donors could help."),
+            ("list_item", "first item"),
+            ("list_item", "second item;"),
+        ]
+    )
+
+
+def test_hard_wrapped_text_with_hyphenation_and_glued_heading() -> None:
+    text = (
+        "Introduction\n"
+        "The conference on weapons of mass destruc-\n"
+        "tion brought South-\n"
+        "South partners and inter-\n"
+        "ministerial teams together. A second sentence\n"
+        "follows here.\n"
+        "\n"
+        "1. First numbered item that wraps onto\n"
+        "   a second line;\n"
+        "2. Second item.\n"
+    )
+    units = build_units(text_to_lines(text))
+    assert [(u.kind, u.text) for u in units] == [
+        ("heading", "Introduction"),
+        (
+            "sentence",
+            "The conference on weapons of mass destruction brought South-South partners "
+            "and inter-ministerial teams together.",
+        ),
+        ("sentence", "A second sentence follows here."),
+        ("list_item", "First numbered item that wraps onto a second line;"),
+        ("list_item", "Second item."),
+    ]
+
+
+def test_soft_hyphen_and_ligatures_are_cleaned() -> None:
+    units = build_units(
+        text_to_lines("The e\ufb03cient coordina\u00ad\ntion of e\u00a0orts works.")
+    )
+    assert units[0].text == "The efficient coordination of e orts works."
