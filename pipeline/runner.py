@@ -1,19 +1,23 @@
 """Run per-document work serially, over local processes, or on a Dask cluster.
 
-Results always come back in input order, so every backend writes identical tables.
+Results come back in input order on every backend, so every backend writes identical
+tables, and only a bounded window of documents is in flight at once, so memory grows with
+the largest document rather than with the corpus.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
 from pipeline.progress import progress
 
 T = TypeVar("T")
 R = TypeVar("R")
+WINDOW_PER_WORKER = 4
 
 
 def resolve_jobs(jobs: int | None) -> int:
@@ -21,7 +25,7 @@ def resolve_jobs(jobs: int | None) -> int:
     return max(1, jobs or os.cpu_count() or 1)
 
 
-def map_documents(
+def imap_documents(
     func: Callable[..., R],
     items: Sequence[T],
     *,
@@ -30,30 +34,57 @@ def map_documents(
     desc: str = "",
     initializer: Callable[..., Any] | None = None,
     initargs: tuple = (),
-    **kwargs: Any,
-) -> list[R]:
-    """``[func(item, **kwargs) for item in items]`` on the chosen backend, in order."""
+) -> Iterator[R]:
+    """Yield ``func(item)`` for each item, in order, on the chosen backend."""
     if not items:
-        return []
+        return
     if scheduler:
-        return _map_dask(func, items, scheduler, desc, **kwargs)
+        yield from _imap_dask(func, items, scheduler, initializer, initargs)
+        return
     workers = min(resolve_jobs(jobs), len(items))
     if workers <= 1:
         if initializer:
             initializer(*initargs)
-        return [func(item, **kwargs) for item in progress(items, desc, total=len(items))]
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=initializer, initargs=initargs
-    ) as pool:
-        futures = [pool.submit(func, item, **kwargs) for item in items]
-        return [f.result() for f in progress(futures, desc, total=len(futures))]
+        yield from (func(item) for item in progress(items, desc, total=len(items)))
+        return
+    with ProcessPoolExecutor(max_workers=workers, initializer=initializer, initargs=initargs) as pool:
+        pending: deque[Future[R]] = deque()
+        queue = iter(items)
+        window = workers * WINDOW_PER_WORKER
+        bar = progress(range(len(items)), desc, total=len(items))
+        for item in queue:
+            pending.append(pool.submit(func, item))
+            if len(pending) >= window:
+                next(bar, None)
+                yield pending.popleft().result()
+        while pending:
+            next(bar, None)
+            yield pending.popleft().result()
 
 
-def _map_dask(
-    func: Callable[..., R], items: Sequence[T], address: str, desc: str, **kwargs
-) -> list[R]:
+def map_documents(func: Callable[..., R], items: Sequence[T], **options: Any) -> list[R]:
+    """``list(imap_documents(...))`` for callers that need every result at once."""
+    return list(imap_documents(func, items, **options))
+
+
+def _imap_dask(
+    func: Callable[..., R],
+    items: Sequence[T],
+    address: str,
+    initializer: Callable[..., Any] | None,
+    initargs: tuple,
+) -> Iterator[R]:
+    """Per-document work on an existing Dask distributed cluster, results in order."""
     from dask.distributed import Client
 
     with Client(address, set_as_default=False) as client:
-        futures = client.map(func, list(items), pure=False, **kwargs)
-        return client.gather(futures)
+        if initializer:
+            client.run(initializer, *initargs)
+        window = max(8, 4 * sum(client.nthreads().values()))
+        pending: deque = deque()
+        for item in items:
+            pending.append(client.submit(func, item, pure=False))
+            if len(pending) >= window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()

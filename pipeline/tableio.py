@@ -48,6 +48,36 @@ def write_table(frame: pd.DataFrame, target: Path) -> None:
         frame.to_csv(tmp, index=False, encoding="utf-8")
 
 
+class TableWriter:
+    """Write a CSV table piece by piece (one document at a time), atomically.
+
+    Rows go to a temporary file as they arrive, so memory holds one document's rows, and
+    the file is renamed into place only when every piece has been written.
+    """
+
+    def __init__(self, target: Path, columns: list[str]) -> None:
+        self.target = Path(target)
+        self.columns = columns
+        self.rows_written = 0
+        self._context = atomic_path(self.target)
+
+    def __enter__(self) -> TableWriter:
+        self._tmp = self._context.__enter__()
+        self._handle = open(self._tmp, "w", encoding="utf-8", newline="")
+        pd.DataFrame(columns=self.columns).to_csv(self._handle, index=False)
+        return self
+
+    def write(self, rows: list[dict]) -> None:
+        if rows:
+            frame = pd.DataFrame(rows, columns=self.columns)
+            frame.to_csv(self._handle, index=False, header=False)
+            self.rows_written += len(frame)
+
+    def __exit__(self, *exc_info) -> None:
+        self._handle.close()
+        self._context.__exit__(*exc_info)
+
+
 def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a documented table; text stays text (no NaN for empty strings)."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")

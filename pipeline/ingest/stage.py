@@ -30,8 +30,8 @@ from pipeline.config import Context
 from pipeline.ingest.layout import Extracted, IngestError, Unit
 from pipeline.ingest.metadata import FIELDS, find_metadata, read_sidecars, sidecar_for
 from pipeline.ingest.units import build_units
-from pipeline.runner import map_documents
-from pipeline.tableio import write_table
+from pipeline.runner import imap_documents
+from pipeline.tableio import TableWriter, write_table
 
 DOCUMENT_COLUMNS = [
     "doc_id", "source", "sha256", "format", "status", "error",
@@ -278,26 +278,24 @@ def run(ctx: Context) -> pd.DataFrame:
         IngestJob(str(p), s, d, settings, str(ctx.paths.cache), content_fp)
         for p, s, d in zip(files, sources, doc_ids, strict=True)
     ]
-    results = map_documents(ingest_one, jobs, jobs=ctx.jobs, scheduler=ctx.scheduler, desc="ingest")
-
     sidecars = read_sidecars(raw)
-    rows = []
-    for result in results:
-        given = sidecar_for(result.row["source"], sidecars)
-        rows.append({**result.row, **{k: v for k, v in given.items() if k in FIELDS}})
+    rows, hashes = [], []
+    results = imap_documents(ingest_one, jobs, jobs=ctx.jobs, scheduler=ctx.scheduler, desc="ingest")
+    with TableWriter(units_csv, UNIT_COLUMNS) as units_out:
+        for result in results:  # one document in memory at a time
+            given = sidecar_for(result.row["source"], sidecars)
+            rows.append({**result.row, **{k: v for k, v in given.items() if k in FIELDS}})
+            hashes.append(result.row["sha256"])
+            units_out.write(result.units)
     documents = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
-    units = pd.DataFrame([u for r in results for u in r.units], columns=UNIT_COLUMNS)
     write_table(documents, documents_csv)
-    write_table(units, units_csv)
-    DocumentCache(ctx.paths.cache, "ingest", content_fp).prune(
-        r.row["sha256"] for r in results if r.row["sha256"]
-    )
+    DocumentCache(ctx.paths.cache, "ingest", content_fp).prune(h for h in hashes if h)
     failed = documents[documents["status"] == "error"]
     for _, bad in failed.iterrows():
         print(f"error: {bad['source']}: {bad['error']}", file=sys.stderr)
     print(
         f"ingest: {len(documents) - len(failed)} of {len(documents)} documents read, "
-        f"{len(units)} units" + (f"; {len(failed)} failed (see above)" if len(failed) else ""),
+        f"{units_out.rows_written} units" + (f"; {len(failed)} failed (see above)" if len(failed) else ""),
         file=sys.stderr,
     )
     state.record(fingerprint)
