@@ -71,7 +71,8 @@ class DocumentCache:
             return None
 
     def put(self, content_hash: str, value: Any) -> None:
-        write_bytes(self._path(content_hash), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        write_bytes(self._path(content_hash), data, batched=False)
 
     def prune(self, keep: Iterable[str]) -> None:
         """Drop entries no current document uses, so the cache does not grow forever."""

@@ -147,8 +147,12 @@ def main(argv: list[str] | None = None) -> int:
 
         return bench(ctx, n_docs=args.docs, n_conferences=args.conferences, workdir=args.workdir)
     names = list(STAGES) if args.command == "run" else [args.command]
-    for name in names:
-        _stage(name)(ctx)
+    try:
+        for name in names:
+            _stage(name)(ctx)
+    except KeyboardInterrupt:
+        print("interrupted: the previous complete outputs are kept", file=sys.stderr)
+        return 130
     return _exit_code(ctx)
 
 

@@ -7,6 +7,7 @@ interrupted run never leaves a half-written table and the previous complete one 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import tempfile
 from collections.abc import Iterator
@@ -14,22 +15,58 @@ from pathlib import Path
 
 import pandas as pd
 
+_BATCH: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.ContextVar(
+    "output_batch", default=None
+)
+
 
 @contextlib.contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it over ``target`` on success."""
+def output_batch() -> Iterator[None]:
+    """Publish all outputs written inside the block together, at its end.
+
+    A stage writes several tables; inside a batch each goes to a finished temporary file
+    and all are renamed into place only when the stage has completed, so a run killed at
+    any point leaves the previous complete set of tables, never a mix.
+    """
+    staged: list[tuple[Path, Path]] = []
+    token = _BATCH.set(staged)
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)
+        raise
+    finally:
+        _BATCH.reset(token)
+    for tmp, target in staged:
+        os.replace(tmp, target)
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path, *, batched: bool = True) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it over ``target`` on success.
+
+    Inside ``output_batch`` the rename waits for the batch, unless ``batched`` is False
+    (for independent files such as cache entries)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    published = False
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        batch = _BATCH.get() if batched else None
+        if batch is None:
+            os.replace(tmp, target)
+        else:
+            batch.append((tmp, target))
+        published = True
     finally:
-        tmp.unlink(missing_ok=True)
+        if not published:
+            tmp.unlink(missing_ok=True)
 
 
 def write_text(target: Path, text: str) -> None:
@@ -37,8 +74,8 @@ def write_text(target: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_bytes(target: Path, data: bytes) -> None:
-    with atomic_path(target) as tmp:
+def write_bytes(target: Path, data: bytes, *, batched: bool = True) -> None:
+    with atomic_path(target, batched=batched) as tmp:
         tmp.write_bytes(data)
 
 

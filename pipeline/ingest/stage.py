@@ -31,7 +31,7 @@ from pipeline.ingest.layout import Extracted, IngestError, Unit
 from pipeline.ingest.metadata import FIELDS, find_metadata, read_sidecars, sidecar_for
 from pipeline.ingest.units import build_units
 from pipeline.runner import imap_documents
-from pipeline.tableio import TableWriter, write_table
+from pipeline.tableio import TableWriter, output_batch, write_table
 
 DOCUMENT_COLUMNS = [
     "doc_id", "source", "sha256", "format", "status", "error",
@@ -278,18 +278,20 @@ def run(ctx: Context) -> pd.DataFrame:
         IngestJob(str(p), s, d, settings, str(ctx.paths.cache), content_fp)
         for p, s, d in zip(files, sources, doc_ids, strict=True)
     ]
-    sidecars = read_sidecars(raw)
-    rows, hashes = [], []
-    results = imap_documents(ingest_one, jobs, jobs=ctx.jobs, scheduler=ctx.scheduler, desc="ingest")
-    with TableWriter(units_csv, UNIT_COLUMNS) as units_out:
-        for result in results:  # one document in memory at a time
-            given = sidecar_for(result.row["source"], sidecars)
-            rows.append({**result.row, **{k: v for k, v in given.items() if k in FIELDS}})
-            hashes.append(result.row["sha256"])
-            units_out.write(result.units)
-    documents = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
-    write_table(documents, documents_csv)
-    DocumentCache(ctx.paths.cache, "ingest", content_fp).prune(h for h in hashes if h)
+    with output_batch():  # documents.csv and units.csv appear together or not at all
+        sidecars = read_sidecars(raw)
+        rows, hashes = [], []
+        results = imap_documents(ingest_one, jobs, jobs=ctx.jobs, scheduler=ctx.scheduler, desc="ingest")
+        with TableWriter(units_csv, UNIT_COLUMNS) as units_out:
+            for result in results:  # one document in memory at a time
+                given = sidecar_for(result.row["source"], sidecars)
+                rows.append({**result.row, **{k: v for k, v in given.items() if k in FIELDS}})
+                hashes.append(result.row["sha256"])
+                units_out.write(result.units)
+        documents = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
+        write_table(documents, documents_csv)
+        DocumentCache(ctx.paths.cache, "ingest", content_fp).prune(h for h in hashes if h)
+        state.record(fingerprint)
     failed = documents[documents["status"] == "error"]
     for _, bad in failed.iterrows():
         print(f"error: {bad['source']}: {bad['error']}", file=sys.stderr)
@@ -298,5 +300,4 @@ def run(ctx: Context) -> pd.DataFrame:
         f"{units_out.rows_written} units" + (f"; {len(failed)} failed (see above)" if len(failed) else ""),
         file=sys.stderr,
     )
-    state.record(fingerprint)
     return documents
