@@ -78,12 +78,19 @@ def word_counts(text: str) -> Counter[str]:
     return Counter(m.group(0).lower() for m in re.finditer(r"[A-Za-zÀ-ÿ]+(?:-[A-Za-zÀ-ÿ]+)*", text))
 
 
-def keep_line_end_hyphen(head: str, tail: str, hyphen: str, evidence: Counter[str]) -> bool:
+def keep_line_end_hyphen(
+    head: str,
+    tail: str,
+    hyphen: str,
+    evidence: Counter[str],
+    kept_prefixes: frozenset[str] = frozenset(),
+) -> bool:
     """Decide whether ``head`` + hyphen + ``tail`` is a real compound or a broken word.
 
     Order of evidence: a soft hyphen is always a break; a capitalised or numeric
     continuation ("South-South", "1540-related") is a compound; then how the same word is
-    written elsewhere in the document; then the English lexicon.
+    written elsewhere in the document; then a hyphenating prefix ("non-"); then the
+    English lexicon.
     """
     if hyphen == "\u00ad":
         return False
@@ -93,14 +100,30 @@ def keep_line_end_hyphen(head: str, tail: str, hyphen: str, evidence: Counter[st
     compound = f"{head}-{tail}".lower()
     if evidence.get(compound, 0) != evidence.get(joined, 0):
         return evidence.get(compound, 0) > evidence.get(joined, 0)
+    if head.lower() in kept_prefixes:
+        return True
     lexicon = _lexicon()
     if joined in lexicon:
         return False
     return head.lower() in lexicon and tail.lower() in lexicon
 
 
-def join_lines(lines: list[str], evidence: Counter[str] | None = None) -> str:
-    """Join the visual lines of one paragraph, repairing words broken at a line end."""
+_URL_TAIL = re.compile(r"(?:https?://|www\.)\S*$")
+_URL_CONTINUATION = re.compile(r"^[/?&=#%_.~+-]|^[\w.-]*[/?&=#%]")
+_NUMBER_BREAK = re.compile(r"\d-$")
+
+
+def is_link_continuation(previous: str, line: str) -> bool:
+    """The next line continues a web address the previous line ended with."""
+    return bool(_URL_TAIL.search(previous)) and bool(_URL_CONTINUATION.match(line.strip()))
+
+
+def join_lines(
+    lines: list[str],
+    evidence: Counter[str] | None = None,
+    kept_prefixes: frozenset[str] = frozenset(),
+) -> str:
+    """Join the visual lines of one paragraph, repairing words and links broken at a line end."""
     evidence = evidence if evidence is not None else Counter()
     out = ""
     for raw in lines:
@@ -112,10 +135,14 @@ def join_lines(lines: list[str], evidence: Counter[str] | None = None) -> str:
             continue
         end = _WORD_END.search(out)
         start = _WORD_START.match(line)
-        if end and start and out[-1] in BREAK_HYPHENS:
+        if is_link_continuation(out, line):
+            out = out + line  # a link wrapped in a narrow column
+        elif _NUMBER_BREAK.search(out) and line[:1].isdigit():
+            out = out + line  # "563-264-" + "1500": a number broken at its own hyphen
+        elif end and start and out[-1] in BREAK_HYPHENS:
             hyphen = out[-1]
             head = end.group(1).split("-")[-1]
-            if keep_line_end_hyphen(head, start.group(1), hyphen, evidence):
+            if keep_line_end_hyphen(head, start.group(1), hyphen, evidence, kept_prefixes):
                 out = out[:-1] + "-" + line
             else:
                 out = out[:-1] + line

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.config import data_path
-from pipeline.ingest.clean import join_lines, word_counts
+from pipeline.ingest.clean import is_link_continuation, join_lines, word_counts
 from pipeline.ingest.layout import Line, Unit
 
 MARKER = re.compile(
@@ -26,14 +26,31 @@ _NUMBERED = re.compile(r"^\(?\d{1,3}[.)]$")
 _FOOTNOTE = re.compile(r"^(?:[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\[\d{1,3}\]|\*)\s*\S")
 _TERMINAL = re.compile(r"[.;:,!?…]$")
 _TRAILING_DECOR = re.compile(r"[\s\"'”’)\]¹²³⁴⁵⁶⁷⁸⁹⁰*]+$")
-_SENTENCE_END = re.compile(
-    r"(?P<end>[.!?…]+[\"”’')\]]*[¹²³⁴⁵⁶⁷⁸⁹⁰]*)\s+(?=[\"“‘(\[]?[A-Z0-9¹²³⁴⁵⁶⁷⁸⁹⁰])"
-)
+_SENTENCE_END = re.compile(r"(?P<end>[.!?…]+[\"”’')\]]*[¹²³⁴⁵⁶⁷⁸⁹⁰]*)\s+(?=[\"“‘(\[]?[A-Z0-9¹²³⁴⁵⁶⁷⁸⁹⁰])")
 _WORD_BEFORE = re.compile(r"(\S+?)[.!?…]+[\"”’')\]]*[¹²³⁴⁵⁶⁷⁸⁹⁰]*$")
 _SMALL_WORDS = frozenset(
     [
-        "a", "an", "and", "as", "at", "by", "for", "from", "in", "into", "of",
-        "on", "or", "the", "to", "with", "vs", "via", "per", "under", "over",
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "with",
+        "vs",
+        "via",
+        "per",
+        "under",
+        "over",
     ]  # fmt: skip
 )
 MAX_HEADING_WORDS = 14
@@ -44,6 +61,7 @@ class LayoutRules:
     """Knowledge from ``layout.toml``, compiled once."""
 
     abbreviations: frozenset[str]
+    hyphen_prefixes: frozenset[str]
     title_labels: frozenset[str]
     furniture_labels: frozenset[str]
     field_labels: frozenset[str]
@@ -61,6 +79,7 @@ def load_rules(path: Path | None = None) -> LayoutRules:
     all_labels = {label for labels in fields.values() for label in labels}
     return LayoutRules(
         abbreviations=frozenset(a.lower() for a in raw["abbreviations"]),
+        hyphen_prefixes=frozenset(p.lower() for p in raw.get("hyphen_kept_after", [])),
         title_labels=frozenset(fields["title"]),
         furniture_labels=frozenset(fields["furniture"]),
         field_labels=frozenset(all_labels),
@@ -151,6 +170,8 @@ def _make_blocks(lines: list[Line]) -> list[_Block]:
         else:
             marker_text, rest = "", text
         current = blocks[-1] if blocks else None
+        if marker_text and _is_wrapped_dash(current, line, marker_text):
+            marker_text, rest = "", text
         if line.heading_level is not None:
             blocks.append(_Block("heading", [line], [text]))
         elif marker_text:
@@ -162,10 +183,21 @@ def _make_blocks(lines: list[Line]) -> list[_Block]:
             or _starts_new_paragraph(current, line)
         ):
             blocks.append(_Block("paragraph", [line], [text]))
+        elif is_link_continuation(current.texts[-1], text):
+            current.texts[-1] += text  # a wrapped web address stays one line
         else:
             current.lines.append(line)
             current.texts.append(text)
     return blocks
+
+
+def _is_wrapped_dash(current: _Block | None, line: Line, marker: str) -> bool:
+    """A line starting "– The ..." inside a sentence is a wrapped dash, not a new bullet:
+    the running text has not ended and the list (if any) uses another marker."""
+    if marker not in "–—" or current is None or current.kind == "heading" or line.blank_before:
+        return False
+    previous = current.texts[-1]
+    return not _ends_sentence(previous) and previous[-1:].isalnum() and current.marker != marker
 
 
 def _starts_new_paragraph(current: _Block, line: Line) -> bool:
@@ -202,9 +234,7 @@ def _assign_levels(blocks: list[_Block]) -> None:
             if block.kind == "heading" or block.first.blank_before and block.kind == "paragraph":
                 indents = []
             continue
-        level = next(
-            (i for i, x in enumerate(indents) if abs(x - block.marker_indent) < 0.75), None
-        )
+        level = next((i for i, x in enumerate(indents) if abs(x - block.marker_indent) < 0.75), None)
         if level is None:
             indents.append(block.marker_indent)
             indents.sort()
@@ -226,14 +256,21 @@ def _is_contact_line(text: str, rules: LayoutRules) -> bool:
     return any(p.search(text) for p in rules.contact)
 
 
+def _is_letterhead(texts: list[str], rules: LayoutRules) -> bool:
+    """An address/contact block: contact lines, and otherwise only short name-like lines
+    (not a sentence that happens to wrap onto an e-mail address)."""
+    contact = [_is_contact_line(t, rules) for t in texts]
+    if not any(contact) or sum(contact) / len(texts) < 0.4:
+        return False
+    others = [t for t, is_contact in zip(texts, contact, strict=True) if not is_contact]
+    return all(len(t.split()) <= 8 and not _ends_sentence(t) for t in others)
+
+
 def _block_is_heading(block: _Block, next_block: _Block | None) -> bool:
     if block.kind == "heading":
         return True
     text = " ".join(block.texts)
-    styled = (
-        all(line.bold for line in block.lines)
-        or min(line.size_ratio for line in block.lines) >= 1.12
-    )
+    styled = all(line.bold for line in block.lines) or min(line.size_ratio for line in block.lines) >= 1.12
     if block.kind == "item":
         # "1. **Objectives of the workshop**": a numbered, styled, short line is a heading.
         return bool(_NUMBERED.match(block.marker)) and styled and _heading_shaped(text)
@@ -243,9 +280,7 @@ def _block_is_heading(block: _Block, next_block: _Block | None) -> bool:
         return False
     if styled:
         return True
-    stands_alone = (
-        next_block is None or next_block.first.blank_before or next_block.kind != "paragraph"
-    )
+    stands_alone = next_block is None or next_block.first.blank_before or next_block.kind != "paragraph"
     return stands_alone and not text[:1].islower()
 
 
@@ -261,9 +296,7 @@ def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Uni
     in_profile = False
 
     def add(kind: str, text: str, block_no: int, block: _Block, line: Line) -> None:
-        if kind in {"sentence", "list_item"} and (
-            in_profile or any(p.search(text) for p in rules.notices)
-        ):
+        if kind in {"sentence", "list_item"} and (in_profile or any(p.search(text) for p in rules.notices)):
             kind = "boilerplate"
         units.append(
             Unit(
@@ -280,15 +313,10 @@ def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Uni
 
     for number, block in enumerate(blocks, start=1):
         next_block = blocks[number] if number < len(blocks) else None
-        joined = join_lines(block.texts, evidence)
+        joined = join_lines(block.texts, evidence, rules.hyphen_prefixes)
         if not joined:
             continue
-        contact_lines = [t for t in block.texts if _is_contact_line(t, rules)]
-        if (
-            block.kind == "paragraph"
-            and contact_lines
-            and (len(contact_lines) / len(block.texts) >= 0.4)
-        ):
+        if block.kind == "paragraph" and _is_letterhead(block.texts, rules):
             for line, text in zip(block.lines, block.texts, strict=True):
                 add("boilerplate", text, number, block, line)
             continue
@@ -319,7 +347,7 @@ def _emit_fields(block: _Block, number: int, rules: LayoutRules, add) -> None:
     if not all(labels) and len(block.texts) > 1:
         # A wrapped field value: only the first line carries the label.
         labels = [labels[0]] + [None] * (len(block.texts) - 1)
-        entries = [(labels[0], join_lines(block.texts), block.first)]
+        entries = [(labels[0], join_lines(block.texts, kept_prefixes=rules.hyphen_prefixes), block.first)]
     else:
         entries = list(zip(labels, block.texts, block.lines, strict=True))
     for label, text, line in entries:
