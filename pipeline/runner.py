@@ -7,7 +7,10 @@ the largest document rather than with the corpus.
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -18,6 +21,26 @@ from pipeline.progress import progress
 T = TypeVar("T")
 R = TypeVar("R")
 WINDOW_PER_WORKER = 4
+PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when its parent dies, even by SIGKILL, so a killed
+    run leaves no orphaned workers behind (elsewhere the pool's own shutdown applies)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        except OSError:
+            pass
+    if os.getppid() == 1:  # the parent died before we could ask
+        os._exit(1)
+
+
+def _init_worker(initializer: Callable[..., Any] | None, initargs: tuple) -> None:
+    _die_with_parent()
+    if initializer:
+        initializer(*initargs)
 
 
 def resolve_jobs(jobs: int | None) -> int:
@@ -47,7 +70,9 @@ def imap_documents(
             initializer(*initargs)
         yield from (func(item) for item in progress(items, desc, total=len(items)))
         return
-    with ProcessPoolExecutor(max_workers=workers, initializer=initializer, initargs=initargs) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(initializer, initargs)
+    ) as pool:
         pending: deque[Future[R]] = deque()
         queue = iter(items)
         window = workers * WINDOW_PER_WORKER

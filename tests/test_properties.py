@@ -52,9 +52,12 @@ def without_markers(text: str) -> str:
     """The input as the units should carry it: list markers are layout, not text."""
     lines = []
     for line in text.splitlines():
-        stripped = re.sub(r"^\s{0,3}#{1,6}\s+", "", line.strip())
-        match = MARKER.match(stripped.replace("**", ""))
-        lines.append(match.group("rest") if match else stripped)
+        heading = re.match(r"^\s{0,3}#{1,6}\s+(.*)$", line)
+        if heading:  # a Markdown heading keeps its text, marker-like or not
+            lines.append(heading.group(1))
+            continue
+        match = MARKER.match(line.strip().replace("**", ""))
+        lines.append(match.group("rest") if match else line.strip())
     return "\n".join(lines)
 
 

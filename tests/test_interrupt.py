@@ -1,0 +1,93 @@
+"""Runs killed at any point keep the previous complete outputs; the next run completes."""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.ingest.text import read_text_file
+from pipeline.ingest.units import build_units
+from pipeline.synth import synthetic_memos
+from tests.conftest import ROOT, copy_memos, run_cli
+
+# Tables published together by one stage: after a kill, each group is entirely old or new.
+# recommendations.csv belongs to extract; analyze only fills its `theme` column, so it is
+# compared without that column.
+STAGE_TABLES = {
+    "ingest": ["documents.csv", "units.csv"],
+    "extract": ["entities.csv", "recommendations.csv"],
+    "analyze": ["themes.csv", "theme_shares.csv", "unit_themes.csv", "recurring_recommendations.csv"],
+}
+KILL_AFTER_S = [0.5, 1.5, 3.0, 5.0]
+
+
+def snapshot(processed: Path) -> dict[str, bytes]:
+    tables = {p.name: p.read_bytes() for p in processed.glob("*.csv")}
+    if "recommendations.csv" in tables:
+        frame = pd.read_csv(processed / "recommendations.csv", dtype=str, keep_default_na=False)
+        tables["recommendations.csv"] = frame.drop(columns=["theme"]).to_csv(index=False).encode()
+    return tables
+
+
+def write_corpus(raw: Path, n_docs: int, seed: int) -> None:
+    """The two memos plus synthetic memos recombined from their units."""
+    copy_memos(raw)
+    seed_units = pd.DataFrame(
+        [
+            {"kind": unit.kind, "text": unit.text}
+            for memo in sorted(raw.glob("*.txt"))
+            for unit in build_units(read_text_file(memo).lines)
+        ]
+    )
+    for memo in synthetic_memos(seed_units, n_docs, 2, seed=seed):
+        (raw / f"s{seed}-{memo.name}").write_text(memo.text, encoding="utf-8")
+
+
+def full_run(raw: Path, processed: Path, reports: Path) -> None:
+    assert run_cli("run", "--raw", raw, "--processed", processed, "--reports", reports, "--jobs", "2") == 0
+
+
+@pytest.mark.slow
+def test_killed_runs_keep_complete_outputs_and_the_next_run_completes(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    write_corpus(raw, 12, seed=1)
+    processed, reports = tmp_path / "processed", tmp_path / "reports"
+    full_run(raw, processed, reports)
+    before = snapshot(processed)
+
+    write_corpus(raw, 12, seed=2)  # new work for the next run
+    reference = tmp_path / "reference"
+    full_run(raw, reference, tmp_path / "reference-reports")
+    after = snapshot(reference)
+    assert set(after) >= {name for group in STAGE_TABLES.values() for name in group}
+
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    command = [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--processed", str(processed),
+               "--reports", str(reports), "--jobs", "2", "--force"]  # fmt: skip
+    for attempt, delay in enumerate(KILL_AFTER_S):
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL if attempt % 2 == 0 else signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+        assert "Traceback" not in err
+        now = snapshot(processed)
+        for stage, group in STAGE_TABLES.items():
+            state = {name: now.get(name) for name in group}
+            old = {name: before.get(name) for name in group}
+            new = {name: after.get(name) for name in group}
+            assert state in (old, new), f"{stage} tables mixed after a kill at {delay} s"
+        leftovers = [p.name for p in processed.glob(".*.tmp")]
+        assert not leftovers or attempt % 2 == 0  # SIGKILL may leave a temp file, never a table
+
+    full_run(raw, processed, reports)
+    for name in after:
+        assert filecmp.cmp(processed / name, reference / name, shallow=False), name
+    assert (reports / "index.html").is_file()
