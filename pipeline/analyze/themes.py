@@ -1,0 +1,436 @@
+"""Themes: topic models over the content units, the number of themes chosen by stability.
+
+Units are short (one sentence or list item), so the model must find co-occurrence in very
+little text. TF-IDF over lemmas and noun phrases (``terms.py``) factorised by NMF does
+that well; LDA on counts and k-means on TF-IDF are fitted the same way for comparison.
+The number of themes k is the one whose themes are most *stable*: a model fitted on random
+80 % subsamples of the units should find the same themes as the model on all of them
+(Greene, O'Callaghan & Cunningham 2014, "How many topics? Stability analysis for topic
+models"): the top terms of matched themes are compared by Jaccard overlap, themes matched
+by the Hungarian method. NPMI coherence of each theme's top terms is measured alongside.
+Everything is seeded: the same units give the same themes.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_matrix
+from sklearn.cluster import KMeans
+from sklearn.decomposition import NMF, LatentDirichletAllocation
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+from threadpoolctl import threadpool_limits
+
+METHODS = ("nmf", "lda", "kmeans")
+SELECTION_COLUMNS = ["method", "k", "stability", "coherence", "chosen"]
+TOP_TERMS = 10
+
+
+@dataclass(frozen=True)
+class ThemeSettings:
+    """The [analyze] settings that shape themes (see pipeline/data/defaults.toml)."""
+
+    n_themes: int | str = "auto"
+    min_themes: int = 3
+    max_themes: int = 10
+    seed: int = 0
+    method: str = "nmf"
+    n_samples: int = 6  # subsamples per k for stability
+    sample_fraction: float = 0.8
+    min_units_per_theme: int = 5  # bounds k on small corpora
+    compare: bool = True  # also fit the other methods and record the comparison
+    compare_max_units: int = 3000  # above this, only the configured method is measured
+    selection_max_units: int = 5000  # above this, k is chosen on a seeded sample of units
+
+    @classmethod
+    def from_settings(cls, section: dict) -> ThemeSettings:
+        known = {f: section[f] for f in cls.__dataclass_fields__ if f in section}
+        return cls(**known)
+
+
+@dataclass
+class Corpus:
+    """The unit-term matrices every method needs."""
+
+    tfidf: csr_matrix
+    counts: csr_matrix
+    vocabulary: list[str]
+    vectorizer: TfidfVectorizer | None = None
+
+    @property
+    def n_units(self) -> int:
+        return self.tfidf.shape[0]
+
+
+@dataclass
+class ThemeModel:
+    method: str
+    k: int
+    unit_weights: np.ndarray  # n_units x k, >= 0
+    term_weights: np.ndarray  # k x n_terms, >= 0
+    selection: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SELECTION_COLUMNS))
+
+
+def _identity(items: list[str]) -> list[str]:
+    return items
+
+
+def build_corpus(term_lists: Sequence[list[str]]) -> Corpus:
+    """TF-IDF and count matrices over the same vocabulary.
+
+    A term must occur in two units to say anything about co-occurrence (one unit, on a
+    corpus of a few dozen, when there are fewer than 20 units), and a term in more than
+    60 % of the units separates nothing.
+    """
+    n = len(term_lists)
+    min_df = 2 if n >= 20 else 1
+    docs = [terms if terms else [] for terms in term_lists]
+    counter = CountVectorizer(analyzer=_identity, min_df=min_df, max_df=0.6 if n >= 20 else 1.0)
+    try:
+        counts = counter.fit_transform(docs)
+    except ValueError:  # empty vocabulary
+        counts = csr_matrix((n, 0))
+        return Corpus(counts, counts, [])
+    vocabulary = list(counter.get_feature_names_out())
+    tfidf = TfidfVectorizer(analyzer=_identity, vocabulary=vocabulary, sublinear_tf=True)
+    return Corpus(tfidf.fit_transform(docs).tocsr(), counts.tocsr(), vocabulary, tfidf)
+
+
+def fit(method: str, corpus: Corpus, k: int, seed: int, rows: np.ndarray | None = None):
+    """(unit weights, term weights) of one model; ``rows`` restricts it to a subsample."""
+    tfidf = corpus.tfidf if rows is None else corpus.tfidf[rows]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if method == "nmf":
+            model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=500)
+            weights = model.fit_transform(tfidf)
+            return weights, model.components_
+        if method == "lda":
+            counts = corpus.counts if rows is None else corpus.counts[rows]
+            model = LatentDirichletAllocation(
+                n_components=k, random_state=seed, learning_method="batch", max_iter=10,
+                max_doc_update_iter=50,
+            )  # fmt: skip
+            weights = model.fit_transform(counts)
+            return weights, model.components_
+        if method == "kmeans":
+            model = KMeans(n_clusters=k, random_state=seed, n_init=4).fit(tfidf)
+            return np.eye(k)[model.labels_], np.clip(model.cluster_centers_, 0, None)
+    raise ValueError(f"unknown theme method '{method}' (expected one of {', '.join(METHODS)})")
+
+
+def _top_sets(term_weights: np.ndarray, top: int = TOP_TERMS) -> list[set[int]]:
+    return [set(np.argsort(-row, kind="stable")[:top]) for row in term_weights]
+
+
+def _matched_jaccard(ref: list[set[int]], other: list[set[int]]) -> float:
+    sim = np.array([[len(a & b) / len(a | b) if a | b else 1.0 for b in other] for a in ref])
+    rows, cols = linear_sum_assignment(-sim)
+    return float(sim[rows, cols].mean())
+
+
+def stability(method: str, corpus: Corpus, k: int, settings: ThemeSettings) -> float:
+    """Mean matched top-term Jaccard between the full model and subsample models."""
+    if k <= 1:
+        return 1.0
+    _, reference = fit(method, corpus, k, settings.seed)
+    ref = _top_sets(reference)
+    n = corpus.n_units
+    size = max(k + 1, int(round(settings.sample_fraction * n)))
+    scores = []
+    for s in range(settings.n_samples):
+        rng = np.random.default_rng(settings.seed + 1 + s)
+        rows = np.sort(rng.choice(n, size=min(size, n), replace=False))
+        _, weights = fit(method, corpus, k, settings.seed + 1 + s, rows)
+        scores.append(_matched_jaccard(ref, _top_sets(weights)))
+    return float(np.mean(scores))
+
+
+def coherence(term_weights: np.ndarray, corpus: Corpus, top: int = TOP_TERMS) -> float:
+    """Mean NPMI of each theme's top-term pairs, from their co-occurrence in units.
+
+    1 = the terms always occur together, 0 = independent, -1 = never together.
+    """
+    if corpus.n_units == 0 or not len(term_weights):
+        return 0.0
+    present = (corpus.counts > 0).astype(float)
+    n = corpus.n_units
+    p = np.asarray(present.mean(axis=0)).ravel()
+    values = []
+    for row in term_weights:
+        idx = np.argsort(-row, kind="stable")[:top]
+        joint = (present[:, idx].T @ present[:, idx]).toarray() / n
+        for i in range(len(idx)):
+            for j in range(i + 1, len(idx)):
+                pij = joint[i, j]
+                if pij <= 0:
+                    values.append(-1.0)
+                elif pij >= 1:
+                    values.append(1.0)
+                else:
+                    values.append(np.log(pij / (p[idx[i]] * p[idx[j]])) / -np.log(pij))
+    return float(np.mean(values)) if values else 0.0
+
+
+def k_range(n_units: int, n_terms: int, settings: ThemeSettings) -> list[int]:
+    """Candidate numbers of themes, bounded so each theme can have a few units."""
+    upper = min(int(settings.max_themes), n_units // max(1, settings.min_units_per_theme), n_terms)
+    upper = max(1, upper)
+    lower = max(1, min(int(settings.min_themes), upper))
+    return list(range(lower, upper + 1))
+
+
+def selection_table(corpus: Corpus, settings: ThemeSettings, methods: Sequence[str]) -> pd.DataFrame:
+    """Stability and coherence of every method at every candidate k."""
+    rows = []
+    for method in methods:
+        for k in k_range(corpus.n_units, len(corpus.vocabulary), settings):
+            _, weights = fit(method, corpus, k, settings.seed)
+            rows.append(
+                {
+                    "method": method,
+                    "k": k,
+                    "stability": round(stability(method, corpus, k, settings), 4),
+                    "coherence": round(coherence(weights, corpus), 4),
+                }
+            )
+    return pd.DataFrame(rows, columns=["method", "k", "stability", "coherence"])
+
+
+def best_k(table: pd.DataFrame, method: str) -> int:
+    """The most stable k of a method; ties go to the smaller k."""
+    rows = table[table["method"] == method].sort_values(["stability", "k"], ascending=[False, True])
+    return int(rows.iloc[0]["k"])
+
+
+def choose_method(table: pd.DataFrame) -> str:
+    """The method whose most stable k is most stable; coherence breaks ties."""
+    best = []
+    for method in table["method"].unique():
+        row = table[(table["method"] == method) & (table["k"] == best_k(table, method))].iloc[0]
+        best.append((-row["stability"], -row["coherence"], method))
+    return sorted(best)[0][2]
+
+
+def _sample(corpus: Corpus, settings: ThemeSettings) -> Corpus:
+    """The units k is chosen on: all of them, or a seeded sample of a large corpus (the
+    stability of a k is a property of the kind of text, not of every last unit)."""
+    if corpus.n_units <= settings.selection_max_units:
+        return corpus
+    rng = np.random.default_rng(settings.seed)
+    rows = np.sort(rng.choice(corpus.n_units, size=settings.selection_max_units, replace=False))
+    return Corpus(corpus.tfidf[rows], corpus.counts[rows], corpus.vocabulary, corpus.vectorizer)
+
+
+def fit_themes(term_lists: Sequence[list[str]], settings: ThemeSettings) -> tuple[ThemeModel, Corpus]:
+    """The theme model of a corpus, with the table of how it was chosen."""
+    corpus = build_corpus(term_lists)
+    if corpus.n_units == 0 or not corpus.vocabulary:
+        empty = ThemeModel(settings.method, 0, np.zeros((corpus.n_units, 0)), np.zeros((0, 0)))
+        return empty, corpus
+    method = settings.method if settings.method in METHODS else "auto"
+    compare = settings.compare and corpus.n_units <= settings.compare_max_units
+    methods = list(METHODS) if compare or method == "auto" else [method]
+    fixed = str(settings.n_themes).strip().lower() != "auto"
+    if fixed:
+        k = max(1, min(int(settings.n_themes), corpus.n_units, len(corpus.vocabulary)))
+        table = pd.DataFrame(columns=SELECTION_COLUMNS[:-1])
+        if method == "auto":
+            method = "nmf"
+    else:
+        # many tiny fits: one thread each is several times faster than a thread pool
+        with threadpool_limits(1):
+            table = selection_table(_sample(corpus, settings), settings, methods)
+        if method == "auto":
+            method = choose_method(table)
+        k = best_k(table, method)
+    table = table.assign(chosen=(table["method"] == method) & (table["k"] == k))
+    weights, terms = fit(method, corpus, k, settings.seed)
+    return ThemeModel(method, k, np.asarray(weights), np.asarray(terms), table), corpus
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def _contains(longer: str, shorter: str) -> bool:
+    a, b = longer.split(), shorter.split()
+    return any(a[i : i + len(b)] == b for i in range(len(a) - len(b) + 1))
+
+
+def distinct_terms(terms: Sequence[str], limit: int) -> list[str]:
+    """Top terms without repeats: "dual benefit model" absorbs "dual benefit" and "model".
+
+    A term contained in one already listed is skipped; a phrase containing a listed term
+    takes its place (the phrase reads better than its head word).
+    """
+    chosen: list[str] = []
+    for term in terms:
+        if any(_contains(c, term) for c in chosen):
+            continue
+        inside = [i for i, c in enumerate(chosen) if _contains(term, c)]
+        if inside:
+            chosen[inside[0]] = term
+            for i in reversed(inside[1:]):
+                del chosen[i]
+            continue
+        chosen.append(term)
+        if len(chosen) >= limit:
+            break
+    return chosen[:limit]
+
+
+def theme_label(ranked_terms: Sequence[str], display: Callable[[str], str] = str, n_parts: int = 3) -> str:
+    """A readable label: the theme's top key phrases, e.g. "dual benefit model · region".
+
+    Multiword phrases among the top terms come first (up to two), then the best single
+    words not already inside them.
+    """
+    top = list(ranked_terms[:12])
+    phrases = [t for t in top[:8] if " " in t][:2]
+    parts = distinct_terms(phrases + [t for t in top if t not in phrases], n_parts)
+    order = {t: i for i, t in enumerate(top)}
+    parts.sort(key=lambda t: order.get(t, len(top)))
+    return " · ".join(display(t) for t in parts)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+THEME_COLUMNS = [
+    "theme", "label", "top_terms", "n_units", "method", "k", "representative_units", "component",
+]  # fmt: skip
+UNIT_THEME_COLUMNS = [
+    "doc_id", "unit_id", "theme", "label", "weight", "rank", "conference", "year", "text",
+]  # fmt: skip
+SHARE_COLUMNS = [
+    "theme", "label", "year", "conference", "conference_label", "conference_order",
+    "share", "n_units", "n_conference_units", "change",
+]  # fmt: skip
+
+
+def theme_tables(
+    units: pd.DataFrame,
+    model: ThemeModel,
+    corpus: Corpus,
+    display: Callable[[str], str] = str,
+    n_representative: int = 3,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """themes.csv and unit_themes.csv.
+
+    ``units`` are the content units in the order of the model's rows. Each unit belongs to
+    its dominant theme; ``weight`` is that theme's share of the unit's weights (how clearly
+    the unit is about it). Units without any vocabulary term stay unassigned (theme empty).
+    Themes are numbered 1.. by size, so the largest theme is theme 1.
+    """
+    k = model.k
+    weights = model.unit_weights if k else np.zeros((len(units), 0))
+    totals = weights.sum(axis=1) if k else np.zeros(len(units))
+    dominant = weights.argmax(axis=1) if k else np.zeros(len(units), dtype=int)
+    assigned = totals > 0
+    share = np.where(assigned, weights.max(axis=1) / np.where(assigned, totals, 1), 0.0) if k else totals
+    sizes = np.bincount(dominant[assigned], minlength=k) if k else np.zeros(0, dtype=int)
+    ranked_terms = [
+        [corpus.vocabulary[i] for i in np.argsort(-model.term_weights[j], kind="stable")[: TOP_TERMS * 2]]
+        for j in range(k)
+    ]
+    labels = [theme_label(terms, display) for terms in ranked_terms]
+    # number themes by size, then label, so ids do not depend on the factorisation's order
+    order = sorted(range(k), key=lambda j: (-sizes[j], labels[j]))
+    number = {j: i + 1 for i, j in enumerate(order)}
+
+    unit_rows = units[["doc_id", "unit_id", "conference", "year", "text"]].copy()
+    unit_rows["theme"] = [str(number[d]) if a else "" for d, a in zip(dominant, assigned, strict=True)]
+    unit_rows["label"] = [labels[d] if a else "" for d, a in zip(dominant, assigned, strict=True)]
+    unit_rows["weight"] = np.round(share, 4)
+    unit_rows["_raw"] = weights.max(axis=1) if k else 0.0
+    unit_rows["_pos"] = range(len(unit_rows))
+    unit_rows["rank"] = ""
+    representative: dict[str, list[str]] = {}
+    for theme, group in unit_rows[unit_rows["theme"] != ""].groupby("theme", sort=False):
+        ordered = group.sort_values(["weight", "_raw", "_pos"], ascending=[False, False, True], kind="stable")
+        unit_rows.loc[ordered.index, "rank"] = [str(i + 1) for i in range(len(ordered))]
+        representative[theme] = [
+            f"{d}#{u}"
+            for d, u in zip(
+                ordered["doc_id"][:n_representative], ordered["unit_id"][:n_representative], strict=True
+            )
+        ]
+    unit_rows = unit_rows.drop(columns=["_raw", "_pos"])[UNIT_THEME_COLUMNS]
+
+    themes = pd.DataFrame(
+        [
+            {
+                "theme": str(number[j]),
+                "label": labels[j],
+                "top_terms": " · ".join(display(t) for t in distinct_terms(ranked_terms[j], TOP_TERMS)),
+                "n_units": int(sizes[j]),
+                "method": model.method,
+                "k": k,
+                "representative_units": ";".join(representative.get(str(number[j]), [])),
+                "component": j,
+            }
+            for j in order
+        ],
+        columns=THEME_COLUMNS,
+    )
+    return themes, unit_rows
+
+
+def theme_shares(
+    unit_themes: pd.DataFrame, themes: pd.DataFrame, conference_list: pd.DataFrame
+) -> pd.DataFrame:
+    """Each theme's share of each conference's assigned units, and the change from the
+    conference before (empty for the first). Long format: one row per theme x conference,
+    so a new conference adds rows, not columns."""
+    rows = []
+    assigned = unit_themes[unit_themes["theme"] != ""]
+    for conf in conference_list.itertuples(index=False):
+        mine = assigned[(assigned["conference"] == conf.conference) & (assigned["year"] == conf.year)]
+        total = len(mine)
+        counts = mine["theme"].value_counts()
+        for theme in themes.itertuples(index=False):
+            n = int(counts.get(theme.theme, 0))
+            rows.append(
+                {
+                    "theme": theme.theme, "label": theme.label,
+                    "year": conf.year, "conference": conf.conference,
+                    "conference_label": conf.conference_label,
+                    "conference_order": conf.conference_order,
+                    "share": round(n / total, 4) if total else 0.0,
+                    "n_units": n, "n_conference_units": total,
+                }
+            )  # fmt: skip
+    shares = pd.DataFrame(rows, columns=SHARE_COLUMNS[:-1])
+    if shares.empty:
+        return pd.DataFrame(columns=SHARE_COLUMNS)
+    shares = shares.sort_values(["theme", "conference_order"], key=_theme_key, kind="stable")
+    shares["change"] = shares.groupby("theme")["share"].diff().round(4)
+    shares["change"] = shares["change"].astype(object).where(shares["change"].notna(), "")
+    shares = shares.sort_values(["conference_order", "theme"], key=_theme_key, kind="stable")
+    return shares.reset_index(drop=True)[SHARE_COLUMNS]
+
+
+def _theme_key(column: pd.Series) -> pd.Series:
+    return pd.to_numeric(column, errors="coerce") if column.name == "theme" else column
+
+
+def assign_themes(
+    term_lists: Sequence[list[str]], corpus: Corpus, model: ThemeModel, themes: pd.DataFrame
+) -> list[str]:
+    """Theme of units the model was not fitted on (e.g. a recommendation that is a heading):
+    the theme whose term profile is closest by cosine; empty when no term is known."""
+    if not model.k or corpus.vectorizer is None or not len(term_lists):
+        return [""] * len(term_lists)
+    vectors = corpus.vectorizer.transform([list(t) for t in term_lists]).toarray()
+    profiles = model.term_weights / np.maximum(
+        np.linalg.norm(model.term_weights, axis=1, keepdims=True), 1e-12
+    )
+    scores = vectors @ profiles.T
+    by_component = dict(zip(themes["component"].astype(int), themes["theme"], strict=True))
+    return [by_component[int(np.argmax(row))] if row.max() > 0 else "" for row in scores]

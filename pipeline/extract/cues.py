@@ -1,0 +1,353 @@
+"""Reading a recommendation off the dependency parse of one unit.
+
+A unit is a recommendation when its main clause (not a relative or adverbial clause, not a
+question) carries a normative modal, a verb of advice, an evaluative frame about an action,
+a "one way to ... is ..." frame, or a stated need to act. The words come from
+``recommendation_cues.toml``; the structure comes from the parse. Pure functions over spaCy
+``Doc`` objects, so the rules can be tested on any sentence.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # spaCy is imported only where documents are processed
+    from spacy.tokens import Doc, Token
+
+
+# Clause relations through which a cue still belongs to the sentence's main assertion.
+MAIN_CLAUSE_LINKS = {"ROOT", "conj", "ccomp", "xcomp", "parataxis"}
+# Clauses whose content is not asserted as advice: questions and reported doubts.
+DOUBT_MARKERS = {"whether", "if"}
+PAST_OR_PERFECT_AUX = {"had", "has", "have", "was", "were", "did"}
+NEGATIONS = {"not", "n't", "never", "no"}
+
+
+def inflections(lemma: str) -> set[str]:
+    """Base, -s, -ed and -ing forms of a regular English verb (enough for cue verbs)."""
+    forms = {lemma}
+    if lemma.endswith("e"):
+        forms |= {lemma + "s", lemma + "d", lemma[:-1] + "ing"}
+    elif lemma.endswith("y") and lemma[-2:-1] not in set("aeiou"):
+        forms |= {lemma[:-1] + "ies", lemma[:-1] + "ied", lemma + "ing"}
+    elif lemma.endswith(("s", "sh", "ch", "x", "z")):
+        forms |= {lemma + "es", lemma + "ed", lemma + "ing"}
+    else:
+        forms |= {lemma + "s", lemma + "ed", lemma + "ing"}
+    return forms
+
+
+@dataclass(frozen=True)
+class Cue:
+    """What made a unit a recommendation, and the phrase naming who should act."""
+
+    cue: str  # the modal, verb or word, e.g. "should", "encourage", "important"
+    rule: str  # modal | advice | evaluative | means | need
+    actor_phrase: str = ""
+
+
+class CueLexicon:
+    """The cue words of ``recommendation_cues.toml``, expanded and indexed for fast lookup."""
+
+    def __init__(self, cues: dict) -> None:
+        modals = cues.get("modals", {})
+        self.any_verb_modals = {w.lower() for w in modals.get("any_verb", [])}
+        self.modal_verbs = {
+            m.lower(): {v.lower() for v in vs} for m, vs in modals.get("with_verbs", {}).items()
+        }
+        self.would_be_adjectives = {w.lower() for w in modals.get("would_be", {}).get("adjectives", [])}
+        advice = cues.get("advice", {})
+        self.advice_forms = {
+            form: verb for verb in advice.get("verbs", []) for form in inflections(verb.lower())
+        }
+        self.advice_requires = {
+            k.lower(): {w.lower() for w in v} for k, v in advice.get("requires", {}).items()
+        }
+        self.reported_sources = {
+            f for w in advice.get("reported_sources", []) for f in (w.lower(), w.lower() + "s")
+        }
+        evaluative = cues.get("evaluative", {})
+        self.evaluative = {w.lower() for w in evaluative.get("adjectives", [])}
+        self.copula_forms = {form for c in evaluative.get("copulas", []) for form in inflections(c)}
+        self.copula_forms |= {"is", "are", "was", "were", "be", "been", "being", "'s", "'re"}
+        self.means_nouns = {w.lower() for w in evaluative.get("means_nouns", [])}
+        self.need_forms = {f for w in cues.get("need", {}).get("words", []) for f in inflections(w)}
+        self.exclusions = [re.compile(p) for p in cues.get("exclude", {}).get("patterns", [])]
+        self.excluded_kinds = set(cues.get("exclude", {}).get("kinds", []))
+        lists = cues.get("lists", {})
+        self.lead_in_nouns = sorted(
+            {n.lower() for n in lists.get("lead_in_nouns", [])}, key=len, reverse=True
+        )
+
+    @cached_property
+    def trigger_words(self) -> frozenset[str]:
+        """Any word that could start a cue: units without one need no parse at all."""
+        return frozenset(
+            self.any_verb_modals
+            | set(self.modal_verbs)
+            | set(self.advice_forms)
+            | self.evaluative
+            | self.means_nouns
+            | self.need_forms
+        )
+
+    @cached_property
+    def trigger_pattern(self) -> re.Pattern[str]:
+        alternatives = "|".join(sorted((re.escape(w) for w in self.trigger_words), key=len, reverse=True))
+        return re.compile(rf"(?i)\b(?:{alternatives})\b")
+
+    @cached_property
+    def lead_in_pattern(self) -> re.Pattern[str]:
+        alternatives = "|".join(re.escape(n) for n in self.lead_in_nouns)
+        return re.compile(rf"(?i)\b(?:{alternatives})\b")
+
+    def excluded(self, text: str) -> bool:
+        return any(p.search(text) for p in self.exclusions)
+
+
+# --------------------------------------------------------------------------- clause structure
+
+
+def _is_negated(token: Token) -> bool:
+    return any(
+        c.dep_ == "neg" or c.lower_ in NEGATIONS and c.dep_ in {"neg", "advmod"} for c in token.children
+    )
+
+
+def asserted_clause(verb: Token) -> bool:
+    """True when ``verb`` heads the sentence's main assertion or a clause reported by it
+    ("Participants agreed that X could ..."), not a relative, adverbial or doubtful clause."""
+    token = verb
+    for _ in range(12):  # parse trees are shallow; the bound guards against cycles
+        if token.dep_ not in MAIN_CLAUSE_LINKS:
+            return False
+        if token.dep_ == "ccomp" and any(
+            c.dep_ == "mark" and c.lower_ in DOUBT_MARKERS for c in token.children
+        ):
+            return False
+        if token.dep_ == "ROOT" or token.head is token:
+            return True
+        token = token.head
+    return False
+
+
+def _is_past_or_perfect(verb: Token) -> bool:
+    """Describes what was or has been ("was critical", "has proven", "had recommended")."""
+    if verb.tag_ == "VBD":
+        return True
+    return any(c.dep_ in {"aux", "auxpass"} and c.lower_ in PAST_OR_PERFECT_AUX for c in verb.children)
+
+
+def _subtree_text(token: Token | None) -> str:
+    if token is None:
+        return ""
+    return token.doc[token.left_edge.i : token.right_edge.i + 1].text
+
+
+def _child(token: Token, *deps: str) -> Token | None:
+    return next((c for c in token.children if c.dep_ in deps), None)
+
+
+def _acting_phrase(verb: Token) -> str:
+    """Who is to act on ``verb``: its passive agent, else its subject (climbing conjuncts)."""
+    agent = _child(verb, "agent")
+    if agent is not None:
+        return _subtree_text(agent)
+    token = verb
+    for _ in range(6):
+        subject = _child(token, "nsubj", "nsubjpass", "csubj", "csubjpass", "expl")
+        if subject is not None and subject.dep_ != "expl" and subject.lower_ != "it":
+            return _subtree_text(subject)
+        if token.dep_ not in {"conj", "xcomp"} or token.head is token:
+            break
+        token = token.head
+    return ""
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def modal_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
+    for token in tokens:
+        word = token.lower_
+        if token.dep_ not in {"aux", "auxpass"} and token.tag_ != "MD":
+            continue
+        verb = token.head if token.dep_ in {"aux", "auxpass"} else token
+        if word in lexicon.any_verb_modals:
+            pass
+        elif word in lexicon.modal_verbs:
+            allowed = lexicon.modal_verbs[word]
+            if _is_negated(verb):
+                continue
+            if "*" not in allowed and verb.lower_ not in allowed:
+                continue
+            if (
+                verb.lower_ == "be"
+                and word in {"would", "might"}
+                and not _evaluated(verb, lexicon.would_be_adjectives)
+            ):
+                continue
+        else:
+            continue
+        if asserted_clause(verb):
+            return Cue(word, "modal", _acting_phrase(verb))
+    return None
+
+
+def _evaluated(copula: Token, adjectives: set[str]) -> bool:
+    return any(c.lower_ in adjectives for c in copula.children if c.dep_ in {"acomp", "attr", "oprd"}) or any(
+        g.lower_ in adjectives
+        for c in copula.children
+        if c.dep_ == "attr"
+        for g in c.children
+        if g.dep_ == "amod"
+    )
+
+
+def advice_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
+    for token in tokens:
+        verb = lexicon.advice_forms.get(token.lower_)
+        if verb is None or not token.tag_.startswith("VB") or token.dep_ in {"amod", "acl", "relcl"}:
+            continue
+        if _is_negated(token) or any(
+            c.lower_ in {"had", "has", "have"} for c in token.children if c.dep_ == "aux"
+        ):
+            continue
+        subject = _child(token, "nsubj")
+        if subject is not None and subject.lower_ in lexicon.reported_sources:
+            continue
+        required = lexicon.advice_requires.get(verb)
+        if required and not any(
+            t.lower_ in required for t in token.subtree if t.i > token.i and t.i - token.i <= 4
+        ):
+            continue
+        if not asserted_clause(token):
+            continue
+        return Cue(verb, "advice", _advised_phrase(token))
+    return None
+
+
+def _advised_phrase(verb: Token) -> str:
+    """Who is advised: the passive subject ("States are encouraged"), the object of an
+    advice with an infinitive ("urge donors to"), or the content of the advice."""
+    passive_subject = _child(verb, "nsubjpass")
+    if passive_subject is not None:
+        return _subtree_text(passive_subject)
+    obj = _child(verb, "dobj")
+    complement = _child(verb, "xcomp", "ccomp")
+    if complement is not None and _child(complement, "nsubj", "nsubjpass") is not None:
+        return _subtree_text(_child(complement, "nsubj", "nsubjpass"))
+    if obj is not None:
+        return _subtree_text(obj)
+    prep = _child(verb, "prep")
+    return _subtree_text(prep) if prep is not None else _subtree_text(complement)
+
+
+def evaluative_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
+    for token in tokens:
+        if token.lower_ not in lexicon.evaluative:
+            continue
+        frame = token.head if token.dep_ in {"acomp", "oprd"} else None
+        if token.dep_ == "amod" and token.head.dep_ == "attr":
+            frame = token.head.head
+        if frame is None or frame.lower_ not in lexicon.copula_forms or not asserted_clause(frame):
+            continue
+        modal = _child(frame, "aux")
+        future = modal is not None and modal.tag_ == "MD"
+        if _is_past_or_perfect(frame) and not future:
+            continue
+        action = _action_of(frame, token)
+        if action is None and not future:
+            continue
+        return Cue(token.lower_, "evaluative", _framed_actor(frame, action))
+    return None
+
+
+def _action_of(frame: Token, adjective: Token) -> Token | None:
+    """The action an evaluative frame is about: "... to focus", "... that X share",
+    "... in maintaining", or an action as the subject ("Establishing X is essential")."""
+    for head in (adjective, frame):
+        for child in head.children:
+            if child.dep_ in {"xcomp", "ccomp", "advcl"} and child.tag_.startswith("VB"):
+                return child
+            if child.dep_ == "prep":
+                verb = _child(child, "pcomp")
+                if verb is not None and verb.tag_ == "VBG":
+                    return verb
+    subject = _child(frame, "csubj", "nsubj")
+    if subject is not None and subject.tag_ == "VBG":
+        return subject
+    return None
+
+
+def _framed_actor(frame: Token, action: Token | None) -> str:
+    if action is not None:
+        subject = _child(action, "nsubj", "nsubjpass")
+        if subject is not None:
+            return _subtree_text(subject)
+    subject = _child(frame, "nsubj")
+    if subject is not None and subject.lower_ != "it":
+        return _subtree_text(subject)
+    return ""
+
+
+def means_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
+    """ "One way to ensure X is by Y", "The best option would be to Z"."""
+    for token in tokens:
+        if token.lower_ not in lexicon.means_nouns or token.dep_ != "nsubj":
+            continue
+        frame = token.head
+        if frame.lower_ not in lexicon.copula_forms or not asserted_clause(frame):
+            continue
+        if _is_past_or_perfect(frame):
+            continue
+        purpose = any(
+            c.dep_ in {"relcl", "acl"} and any(a.lower_ == "to" for a in c.children) for c in token.children
+        )
+        forward = token.lower_ == "way" and any(c.lower_ in {"forward", "ahead"} for c in token.children)
+        how = any(
+            (c.dep_ == "prep" and c.lower_ == "by" and _child(c, "pcomp") is not None)
+            or (c.dep_ in {"xcomp", "ccomp", "attr"} and c.tag_ in {"VB", "VBG"})
+            for c in frame.children
+        )
+        if (purpose or forward) and how:
+            return Cue(token.lower_, "means", "")
+    return None
+
+
+def need_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
+    """ "States need to ...", "There is a need to ..." (present or future, not "needed")."""
+    for token in tokens:
+        if token.lower_ not in lexicon.need_forms:
+            continue
+        if token.tag_ in {"VB", "VBP", "VBZ"} and not _is_negated(token):
+            infinitive = _child(token, "xcomp")
+            if infinitive is not None and asserted_clause(token):
+                return Cue("need", "need", _acting_phrase(token))
+        if token.tag_.startswith("NN") and token.dep_ in {"attr", "nsubj"}:
+            frame = token.head
+            existential = frame.lower_ in lexicon.copula_forms and _child(frame, "expl") is not None
+            what = _child(token, "acl", "relcl", "prep")  # "a need to ...", "a need for ..."
+            if existential and what is not None and not _is_past_or_perfect(frame) and asserted_clause(frame):
+                return Cue("need", "need", "")
+    return None
+
+
+# Each rule reads the unit's candidate tokens (those whose word is a cue word) in its parse.
+RULES = (modal_cue, advice_cue, evaluative_cue, means_cue, need_cue)
+
+
+def find_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
+    """The first rule that reads ``doc`` as a recommendation, or None."""
+    if doc.text.rstrip().endswith("?") or lexicon.excluded(doc.text):
+        return None
+    candidates = [token for token in doc if token.lower_ in lexicon.trigger_words]
+    for rule in RULES:
+        cue = rule(candidates, lexicon)
+        if cue is not None:
+            return cue
+    return None

@@ -1,0 +1,158 @@
+"""Recommendation units of one document, as rows of ``recommendations.csv``.
+
+A unit is a recommendation when its own parse carries a cue (``cues.find_cue``, computed
+by the ``recommendation_cue`` component) or when it is an item of a list whose lead-in
+announces recommendations, ways forward, next steps, options... (read from the layout
+columns of units.csv: ``kind``, ``level``). Headings and boilerplate never are.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from pipeline.extract.cues import Cue, CueLexicon
+
+if TYPE_CHECKING:  # spaCy is imported only where documents are processed
+    from spacy.tokens import Doc
+
+RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "theme", "kind", "section", "rule"]
+UNSPECIFIED = "unspecified"
+LIST_ANNOUNCERS = re.compile(r"(?i)\b(?:following|as follows|below|include|includes|including)\b")
+
+
+class ActorLexicon:
+    """Actor values and the words naming them, from ``recommendation_cues.toml``."""
+
+    def __init__(self, cues: dict) -> None:
+        actors = cues.get("actors", {})
+        words = actors.get("words", {})
+        order = actors.get("order", list(words))
+        self.patterns = [
+            (
+                actor,
+                re.compile(
+                    r"(?i)(?<![\w])(?:" + "|".join(re.escape(w) for w in words[actor]) + r")(?![\w-])"
+                ),
+            )
+            for actor in order
+            if words.get(actor)
+        ]
+
+    def actor_in(self, phrase: str) -> str | None:
+        """The first actor (in the configured order) that ``phrase`` names."""
+        if not phrase:
+            return None
+        return next((actor for actor, pattern in self.patterns if pattern.search(phrase)), None)
+
+
+@dataclass(frozen=True)
+class ListContext:
+    """What the list an item belongs to was introduced by."""
+
+    announces: bool
+    lead_in: int | None  # position of the lead-in unit in the document
+
+
+def announces_recommendations(text: str, kind: str, cue: Cue | None, lexicon: CueLexicon) -> bool:
+    """A lead-in names recommendations/ways forward/next steps/... and introduces the list
+    (a heading, a colon, "the following", "including"), or itself advises and ends with a colon."""
+    stripped = text.rstrip()
+    introduces = kind == "heading" or stripped.endswith(":") or bool(LIST_ANNOUNCERS.search(text))
+    if introduces and lexicon.lead_in_pattern.search(text):
+        return True
+    return stripped.endswith(":") and cue is not None and cue.rule == "advice"
+
+
+def list_contexts(
+    units: pd.DataFrame, cues: Sequence[Cue | None], lexicon: CueLexicon
+) -> list[ListContext | None]:
+    """For every unit, the context of the list it is an item of (None for non-items).
+
+    The lead-in of a list is the unit just before its first item; a nested list's lead-in is
+    its parent item, and a nested item also inherits its parent list's status."""
+    contexts: list[ListContext | None] = []
+    stack: list[tuple[int, ListContext]] = []
+    previous: int | None = None
+    kinds, texts, levels = list(units["kind"]), list(units["text"]), [_level(v) for v in units["level"]]
+    for i, kind in enumerate(kinds):
+        if kind != "list_item":
+            stack, previous = [], i
+            contexts.append(None)
+            continue
+        if not stack:
+            announced = previous is not None and announces_recommendations(
+                texts[previous], kinds[previous], cues[previous], lexicon
+            )
+            stack.append((levels[i], ListContext(announced, previous)))
+        elif levels[i] > stack[-1][0]:
+            parent = i - 1
+            announced = stack[-1][1].announces or announces_recommendations(
+                texts[parent], kinds[parent], cues[parent], lexicon
+            )
+            stack.append((levels[i], ListContext(announced, parent)))
+        else:
+            while len(stack) > 1 and levels[i] < stack[-1][0]:
+                stack.pop()
+        contexts.append(stack[-1][1])
+    return contexts
+
+
+def _level(value: object) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def document_recommendations(
+    doc_id: str, units: pd.DataFrame, docs: Sequence[Doc], lexicon: CueLexicon, actors: ActorLexicon
+) -> list[dict]:
+    """The recommendation units of one document (``units`` in text order, one Doc each)."""
+    cues = [doc._.cue for doc in docs]
+    contexts = list_contexts(units, cues, lexicon)
+    # A lead-in ("Participants urged the Committee to:") is borderline by the guidelines;
+    # its items carry the recommendations, so it is not one itself.
+    lead_ins = {c.lead_in for c in contexts if c is not None and c.announces and c.lead_in is not None}
+    lead_ins -= {i for i, c in enumerate(contexts) if c is not None}  # a parent item still counts
+    rows: list[dict] = []
+    previous_block, previous_actor = None, UNSPECIFIED
+    for position, (unit, cue, context) in enumerate(
+        zip(units.itertuples(index=False), cues, contexts, strict=True)
+    ):
+        if position in lead_ins:
+            continue
+        block = getattr(unit, "block", None)
+        if block != previous_block:
+            previous_block, previous_actor = block, UNSPECIFIED
+        if unit.kind in lexicon.excluded_kinds or lexicon.excluded(unit.text):
+            continue
+        in_recommendation_list = context is not None and context.announces
+        if cue is None and not in_recommendation_list:
+            continue
+        lead_in_cue = cues[context.lead_in] if context is not None and context.lead_in is not None else None
+        actor = (
+            actors.actor_in(cue.actor_phrase if cue else "")
+            or actors.actor_in(unit.text)
+            or actors.actor_in(lead_in_cue.actor_phrase if lead_in_cue else "")  # "urged the Committee to:"
+            or (previous_actor if unit.kind == "list_item" else UNSPECIFIED)
+        )
+        previous_actor = actor  # "- One way ... Each meeting could ...": one bullet, one actor
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "unit_id": unit.unit_id,
+                "text": unit.text,
+                "actor": actor,
+                "cue": cue.cue if cue else "list",
+                "theme": "",
+                "kind": unit.kind,
+                "section": unit.section,
+                "rule": "list" if in_recommendation_list else cue.rule,
+            }
+        )
+    return rows

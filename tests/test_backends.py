@@ -1,0 +1,55 @@
+"""Every backend writes the same tables: serial, local processes, and a Dask cluster."""
+
+from __future__ import annotations
+
+import filecmp
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import copy_memos, run_cli
+
+PER_DOCUMENT_STAGES = ["ingest", "extract"]
+TABLES = ["documents.csv", "units.csv", "entities.csv", "recommendations.csv"]
+
+
+def run_stages(raw: Path, processed: Path, *options: str) -> None:
+    for stage in PER_DOCUMENT_STAGES:
+        assert run_cli(stage, "--raw", raw, "--processed", processed, *options) == 0
+
+
+@pytest.fixture(scope="module")
+def raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = copy_memos(tmp_path_factory.mktemp("backends") / "raw")
+    (folder / "third.md").write_text(
+        "# Briefing Note\n\nDonors should fund regional workshops in Southeast Asia. "
+        "The OSCE could host them.\n\n- more outreach to industry;\n- shared export-control lists.\n",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.fixture(scope="module")
+def serial(raw: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    processed = tmp_path_factory.mktemp("serial")
+    run_stages(raw, processed, "--jobs", "1")
+    return processed
+
+
+def assert_same_tables(left: Path, right: Path) -> None:
+    for table in TABLES:
+        assert filecmp.cmp(left / table, right / table, shallow=False), table
+
+
+def test_process_pool_equals_serial(raw: Path, serial: Path, tmp_path: Path) -> None:
+    run_stages(raw, tmp_path, "--jobs", "2")
+    assert_same_tables(serial, tmp_path)
+
+
+def test_dask_cluster_equals_serial(raw: Path, serial: Path, tmp_path: Path) -> None:
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+    ) as cluster:
+        run_stages(raw, tmp_path, "--scheduler", cluster.scheduler_address)
+    assert_same_tables(serial, tmp_path)

@@ -1,0 +1,268 @@
+"""Recommendations: the floor on the memos, and phrasings the two memos never use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.config import DATA_DIR
+from pipeline.evaluate import evaluate_gold_file, normalise_unit_text
+from pipeline.extract.cues import CueLexicon, inflections
+from pipeline.extract.gazetteer import load_knowledge
+from pipeline.extract.nlp_pipeline import extraction_pipeline
+from pipeline.extract.recommendations import RECOMMENDATION_COLUMNS, list_contexts
+from pipeline.extract.stage import extract_units
+from pipeline.tableio import read_table
+from tests.conftest import GOLD, run_cli
+from tests.test_extract import MODEL, extracted_memos, memo_context, units_frame
+
+ACTORS = {
+    "1540 Committee", "Security Council", "Member States", "regional organizations", "donors",
+    "civil society", "industry", "participants", "unspecified",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def processed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return extracted_memos(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def recommendations(processed: Path) -> pd.DataFrame:
+    return read_table(processed / "recommendations.csv")
+
+
+def cue_of(text: str):
+    nlp = extraction_pipeline(MODEL, "")
+    return next(iter(nlp.pipe([text])))._.cue
+
+
+# --------------------------------------------------------------------------- the memos
+
+
+def test_recommendation_f1_floor(processed: Path) -> None:
+    systems, _, _ = evaluate_gold_file(GOLD, memo_context(processed), load_knowledge(), baselines=False)
+    assert systems["project"]["recommendations"].f1 >= 0.95
+
+
+def test_table_follows_the_contract(recommendations: pd.DataFrame) -> None:
+    assert list(recommendations.columns[:6]) == ["doc_id", "unit_id", "text", "actor", "cue", "theme"]
+    assert set(recommendations["actor"]) <= ACTORS
+    assert (recommendations["theme"] == "").all()
+    assert set(recommendations["kind"]) <= {"sentence", "list_item"}
+
+
+def test_disclaimers_contacts_and_past_descriptions_are_not_recommendations(
+    recommendations: pd.DataFrame,
+) -> None:
+    texts = " ".join(recommendations["text"])
+    assert "should not be assumed" not in texts
+    assert "please contact" not in texts
+    assert "Drawing on recommendations from the 2009 Comprehensive Review" not in texts
+    assert "Participants praised this development" not in texts
+    assert "Participants discussed six papers" not in texts
+
+
+def test_items_of_a_ways_forward_list_have_cue_list(recommendations: pd.DataFrame) -> None:
+    item = recommendations[
+        recommendations["text"].str.startswith("encouragement of greater inter-ministerial")
+    ]
+    assert list(item["cue"]) == ["list"]
+    assert list(item["actor"]) == ["Member States"]
+
+
+def test_items_of_a_list_of_papers_are_not_recommendations(recommendations: pd.DataFrame) -> None:
+    assert not recommendations["text"].str.contains("regional coordinator\\)", regex=True).any()
+
+
+# --------------------------------------------------------------------------- sentence rules
+
+
+@pytest.mark.parametrize(
+    ("text", "cue", "actor_word"),
+    [
+        ("We urge donors to fund regional training centres.", "urge", "donors"),
+        ("It is essential that ministries share licensing data.", "essential", "ministries"),
+        ("The Council is invited to consider a longer mandate.", "invite", "Council"),
+        ("States are encouraged to designate national points of contact.", "encourage", "States"),
+        ("Participants called for a stronger role for civil society.", "call", "civil society"),
+        ("Donors may wish to consider pooled funding.", "may", "Donors"),
+        ("Industry ought to be consulted before control lists change.", "ought", "Industry"),
+        ("The Committee needs to update its assistance matrix.", "need", "Committee"),
+        ("There is a need to strengthen border controls.", "need", ""),
+        ("Capacity building will be essential for long-term implementation.", "essential", "Capacity"),
+        ("The best way forward is to pair each requesting State with a mentor.", "way", ""),
+        ("Governments might consider joint customs training.", "might", "Governments"),
+        ("The regional centre can help States draft legislation.", "can", "regional centre"),
+        ("Donors should not duplicate existing programmes.", "should", "Donors"),
+        ("Participants asked the Secretariat to circulate the draft.", "ask", "Secretariat"),
+    ],
+)
+def test_recommendations_phrased_in_new_ways(text: str, cue: str, actor_word: str) -> None:
+    found = cue_of(text)
+    assert found is not None, text
+    assert found.cue == cue
+    assert actor_word in found.actor_phrase
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Please note that the meeting ended early.",
+        "The recommendations of the 2009 review were adopted.",
+        "The 2009 review recommended that States adopt control lists.",
+        "The Committee has encouraged States to submit reports.",
+        "Should the Committee meet more often?",
+        "It should not be assumed that every participant agrees.",
+        "Several States could not submit reports on time.",
+        "This approach has proven important in the past.",
+        "Participants called the meeting a success.",
+        "The working groups have helped to foster a cooperative approach.",
+        "The Committee can provide assistance upon request.",
+        "Regional advocates who can more effectively carry out an agenda were praised.",
+        "For further information, please contact the Secretariat.",
+    ],
+)
+def test_non_recommendations_with_cue_words(text: str) -> None:
+    assert cue_of(text) is None
+
+
+# --------------------------------------------------------------------------- layout rules
+
+
+MEMO = (
+    "# Briefing Note: Export Controls in the Pacific\n"
+    "\n"
+    "Participants discussed the state of export-control legislation. "
+    "The recommendations of the 2009 review were adopted. "
+    "Please note that the meeting ended early. "
+    "Several delegations reported that they had adopted control lists.\n"
+    "\n"
+    "We urge donors to fund a regional training centre for customs officers. "
+    "It is essential that ministries share licensing data with one another. "
+    "The Council is invited to consider a longer mandate for its experts.\n"
+    "\n"
+    "## Next steps\n"
+    "\n"
+    "1. "
+    "Convene a follow-up meeting of customs officials in 2025.\n"
+    "2. "
+    "Translate the model legislation into French and Spanish.\n"
+    "\n"
+    "The following options were put forward:\n"
+    "\n"
+    "a) a peer-review mechanism among neighbouring States;\n"
+    "b) joint inspections at transshipment hubs.\n"
+    "\n"
+    "Participants discussed six national case studies, as follows:\n"
+    "\n"
+    "- Fiji, presented by its customs service;\n"
+    "- Samoa, presented by the Pacific Islands Forum.\n"
+    "\n"
+    "It should not be assumed that every participant endorses these recommendations.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def briefing(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    root = tmp_path_factory.mktemp("briefing")
+    raw = root / "raw"
+    raw.mkdir()
+    (raw / "briefing.md").write_text(MEMO, encoding="utf-8")
+    for stage in ("ingest", "extract"):
+        assert run_cli(stage, "--raw", raw, "--processed", root / "processed", "--jobs", "1") == 0
+    return read_table(root / "processed" / "recommendations.csv")
+
+
+def test_a_memo_written_for_the_tests(briefing: pd.DataFrame) -> None:
+    found = {normalise_unit_text(t) for t in briefing["text"]}
+    expected = {
+        normalise_unit_text(t)
+        for t in (
+            "We urge donors to fund a regional training centre for customs officers.",
+            "It is essential that ministries share licensing data with one another.",
+            "The Council is invited to consider a longer mandate for its experts.",
+            "Convene a follow-up meeting of customs officials in 2025.",
+            "Translate the model legislation into French and Spanish.",
+            "a peer-review mechanism among neighbouring States;",
+            "joint inspections at transshipment hubs.",
+        )
+    }
+    assert found == expected
+
+
+def test_actors_of_the_memo_written_for_the_tests(briefing: pd.DataFrame) -> None:
+    actors = dict(zip(briefing["text"].map(normalise_unit_text), briefing["actor"], strict=True))
+    assert (
+        actors[normalise_unit_text("We urge donors to fund a regional training centre for customs officers.")]
+        == "donors"
+    )
+    assert (
+        actors[normalise_unit_text("The Council is invited to consider a longer mandate for its experts.")]
+        == "Security Council"
+    )
+    assert (
+        actors[normalise_unit_text("It is essential that ministries share licensing data with one another.")]
+        == "Member States"
+    )
+
+
+def test_nested_items_inherit_their_list_and_a_parent_item_can_announce() -> None:
+    lexicon = CueLexicon(load_knowledge().cues)
+    units = units_frame(
+        ("sentence", "Participants made several recommendations:"),
+        ("list_item", "more outreach;"),
+        ("list_item", "better data;"),
+        ("sentence", "Three topics were covered:"),
+        ("list_item", "budgets, where two priorities emerged:"),
+        ("list_item", "pooled funding;"),
+        ("list_item", "staff exchanges."),
+        ("list_item", "travel."),
+    )
+    units["level"] = ["0", "0", "1", "0", "0", "1", "1", "0"]
+    contexts = list_contexts(units, [None] * len(units), lexicon)
+    announced = [c.announces if c else None for c in contexts]
+    assert announced == [None, True, True, None, False, True, True, False]
+
+
+def test_a_list_introduced_by_advice_ending_in_a_colon() -> None:
+    units = units_frame(
+        ("sentence", "Participants urged the Committee to:"),
+        ("list_item", "hold open briefings;"),
+        ("list_item", "publish its matrix."),
+    )
+    rows = pd.DataFrame(extract_units("test", units, MODEL).recommendations, columns=RECOMMENDATION_COLUMNS)
+    assert list(rows["unit_id"]) == ["2", "3"]
+    assert set(rows["actor"]) == {"1540 Committee"}
+
+
+def test_headings_and_boilerplate_are_never_recommendations() -> None:
+    units = units_frame(
+        ("heading", "States Should Act Now"),
+        ("boilerplate", "Readers should contact the foundation for copies."),
+        ("sentence", "States should act now."),
+    )
+    rows = extract_units("test", units, MODEL).recommendations
+    assert [r["unit_id"] for r in rows] == ["3"]
+
+
+def test_cue_words_are_data(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for file in DATA_DIR.iterdir():
+        (data / file.name).write_bytes(file.read_bytes())
+    cues = (data / "recommendation_cues.toml").read_text(encoding="utf-8")
+    (data / "recommendation_cues.toml").write_text(
+        cues.replace('"recommend", "urge",', '"recommend", "urge", "implore",'), encoding="utf-8"
+    )
+    units = units_frame(("sentence", "We implore the Council to act."))
+    assert extract_units("test", units, MODEL).recommendations == []
+    assert len(extract_units("test", units, MODEL, str(data)).recommendations) == 1
+
+
+def test_inflections_of_cue_verbs() -> None:
+    assert {"urge", "urges", "urged", "urging"} == inflections("urge")
+    assert {"call", "calls", "called", "calling"} == inflections("call")
+    assert "stresses" in inflections("stress")
