@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 _BATCH: contextvars.ContextVar[list[tuple[Path, Path]] | None] = contextvars.ContextVar(
     "output_batch", default=None
 )
@@ -56,6 +59,7 @@ def atomic_path(target: Path, *, batched: bool = True) -> Iterator[Path]:
     published = False
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; outputs follow the user's umask
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
         batch = _BATCH.get() if batched else None
