@@ -23,7 +23,7 @@ _BOMS = (
 
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _LIST_PREFIX = re.compile(r"^(\s*(?:[-*+•◦▪●–]|\(?\d{1,3}[.)]|\(?[a-z][.)])\s+)(.*)$")
-_LINK = re.compile(r"\[([^\]]+)\]\((?:[^)\s]+)\)")
+_LINK = re.compile(r"\[([^\]]+)\]\((?:[^()\s]|\([^()\s]*\))+\)")  # targets may hold (...)
 _AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+|[\w.+-]+@[\w-]+\.[\w.-]+)>")
 _STRONG = re.compile(r"\*\*|__")
 _EMPH = re.compile(r"(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
