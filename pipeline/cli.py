@@ -28,6 +28,15 @@ HELP = {
     "bench": "benchmark on a synthetic corpus; prints ratios against plain spaCy and a full run",
 }
 
+EXAMPLES = """examples:
+  python -m pipeline run                          everything, on raw/ (what `make` does)
+  python -m pipeline run --raw memos/ --jobs 4    another folder, four worker processes
+  python -m pipeline ingest --strict              exit 1 when a file could not be read
+  python -m pipeline extract --model en_core_web_md
+  python -m pipeline run --scheduler tcp://10.0.0.5:8786   per-document work on a Dask cluster
+  python -m pipeline COMMAND --help               the options of one command
+"""
+
 
 def _common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -81,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline",
         description="Turn conference memos into tables, theme charts and a report.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     common = _common_options()
