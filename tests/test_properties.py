@@ -14,8 +14,12 @@ from pipeline.ingest.units import MARKER, build_units
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-WORD = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789éü", min_size=1, max_size=9)
-PUNCT = st.sampled_from([" ", " ", " ", ". ", ", ", "; ", ": ", "? ", "-", " - ", "’", "“", "(", ") ", "\u00ad"])
+WORD = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789éü", min_size=1, max_size=9
+)
+PUNCT = st.sampled_from(
+    [" ", " ", " ", ". ", ", ", "; ", ": ", "? ", "-", " - ", "’", "“", "(", ") ", "\u00ad"]
+)
 
 
 @st.composite
@@ -26,7 +30,9 @@ def memo_like_text(draw: st.DrawFn) -> str:
         words = draw(st.lists(WORD, min_size=1, max_size=30))
         seps = draw(st.lists(PUNCT, min_size=len(words), max_size=len(words)))
         body = "".join(w + s for w, s in zip(words, seps, strict=True)).strip()
-        shape = draw(st.sampled_from(["para", "wrapped", "heading", "bullet", "numbered", "md-heading", "bold"]))
+        shape = draw(
+            st.sampled_from(["para", "wrapped", "heading", "bullet", "numbered", "md-heading", "bold"])
+        )
         if shape == "wrapped":
             cut = draw(st.integers(1, max(1, len(body) - 1)))
             body = body[:cut] + "\n" + body[cut:]
