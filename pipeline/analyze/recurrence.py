@@ -1,31 +1,40 @@
 """Recurring recommendations: which earlier recommendation a later one takes up.
 
-Each recommendation of a later conference is compared with every recommendation of the
-conferences before it, by a TF-IDF weighting of their terms (Okapi BM25, the later one as
-the query):
+Each recommendation of a later conference is compared with the recommendations of the
+conferences before it (Okapi BM25 over their terms, the later one as the query); then each
+later recommendation is paired with at most one earlier one, and each earlier one with at
+most ``CAPACITY`` recommendations of one later conference, most similar pairs first; a pair
+is kept when its similarity reaches a threshold. See docs/recurrence.md for the measurements
+behind every choice below.
 
-- terms are content-word and verb lemmas plus noun phrases (``terms.py``), without the
-  words that only mark a recommendation ("encourage", "greater", "should") — every
-  recommendation has those, so they add similarity without shared content;
-- a domain thesaurus (``pipeline/data/concepts.txt``) adds a concept term wherever one of
-  its variants occurs, so "the private sector" and "industry" meet;
-- the sentences around a recommendation in its paragraph count at reduced weight (a
-  sentence that says "such positions" is about what the paragraph named before);
-- the sentences of one list item are one recommendation (its later sentences elaborate it).
+What is compared:
 
-The later recommendation is linked to its most similar earlier one when the similarity
-reaches a threshold. The threshold is a number from the settings, or is chosen where gold
-pairs exist (``recurring_recommendations`` in ``tests/gold/*.json``) as the value that
-maximises F1 on them, or else is ``DEFAULT_THRESHOLD`` (see docs/analysis.md).
+- content-word and verb lemmas and noun phrases (``terms.py``), without the words that only
+  mark a recommendation ("encourage", "greater", "should"): every recommendation has them;
+- thesaurus variants (``pipeline/data/concepts.txt``) replaced by their concept, inside
+  phrases too, so that "the private sector" and "industry" are one term;
+- in the later recommendation, each term weighted by where it comes: a recommendation says
+  what is to be done first and why or how after ("industry engagement based on enlightened
+  self-interest"), and taking it up means taking up the first part;
+- in the earlier recommendation, the sentences around it in its paragraph at reduced weight
+  (a sentence that says "such positions" is about what the paragraph named before), and the
+  sentences of one list item as one recommendation.
+
+The threshold is a number from the settings, or is chosen where gold pairs exist
+(``recurring_recommendations`` in ``tests/gold/*.json``) as the value that maximises F1 on
+them, or else is ``DEFAULT_THRESHOLD``.
 """
 
 from __future__ import annotations
 
+import bisect
 import json
+import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -35,13 +44,23 @@ from scipy.sparse import csr_matrix
 from pipeline.analyze.terms import UnitTerms
 from pipeline.config import data_path
 
-# Measured on the seed gold (docs/analysis.md); used when no gold pair can be resolved.
-DEFAULT_THRESHOLD = 0.35
+# What the seed gold gives (docs/recurrence.md), rounded; used when no gold pair resolves.
+DEFAULT_THRESHOLD = 0.22
 CONTEXT_WEIGHT = (1.0, 0.25)  # (refers back, does not)
 # BM25 saturation and length normalisation; b below the usual 0.75 because the texts are
-# one sentence or list item each (docs/analysis.md shows the measured alternatives)
+# one sentence or list item each (docs/recurrence.md shows the measured alternatives)
 BM25_K1 = 1.2
 BM25_B = 0.3
+# A term of the later recommendation counts half when a third of the recommendation's
+# content words come before it, a quarter when two thirds do (docs/recurrence.md: the sweep)
+POSITION_HALF_LIFE = 1 / 3
+# How many recommendations of one later conference may take up the same earlier one: an
+# earlier recommendation that names several parties or actions is often split into a few
+# later ones (set by that reasoning, not measured into place: 1, 2, 3 score alike on gold)
+CAPACITY = 2
+# Earlier recommendations kept per later one for the matching
+TOP_K = 20
+MATCHINGS = ("greedy", "best")
 CONCEPT_PREFIX = "≈"
 
 PAIR_COLUMNS = [
@@ -65,30 +84,130 @@ def load_concepts(name: str = "concepts.txt") -> dict[str, list[str]]:
         if "=" not in line:
             continue
         concept, variants = line.split("=", 1)
-        concept = concept.strip().lower()
+        concept = " ".join(concept.lower().split())
         for variant in variants.split(";"):
             variant = " ".join(variant.lower().split())
-            if variant:
+            if variant and concept not in mapping.get(variant, []):
                 mapping.setdefault(variant, []).append(concept)
     return mapping
 
 
+# --------------------------------------------------------------------------- terms
+
+_TOKEN = re.compile(r"[^\W\d_]+")
+
+
+def _inflects(lemma: str, token: str) -> bool:
+    """Whether a word of the text is a form of the lemma ("based" of "base", "countries" of
+    "country", "media" of "medium"): they share a prefix that lacks at most two letters of
+    the shorter one, and at least three."""
+    shared = 0
+    for x, y in zip(lemma, token, strict=False):
+        if x != y:
+            break
+        shared += 1
+    return shared >= 3 and shared >= min(len(lemma), len(token)) - 2
+
+
+def _offsets(terms: Sequence[str], tokens: Sequence[tuple[str, int]]) -> list[int]:
+    """Character offset in the text of each term (of one list, in reading order).
+
+    The terms of a list come in the order of the text, so each is looked for after the one
+    before: the same word at its exact form first, then an inflection. A term not found (an
+    irregular form, "brought" for "bring") takes the offset of the one before it in the
+    list or, if it comes first, the middle of the text: nothing says it opens the text."""
+    found: list[int] = []
+    start, last = 0, None
+    middle = tokens[len(tokens) // 2][1] if tokens else 0
+    for term in terms:
+        first = term.split()[0]
+        hit = next((j for j in range(start, len(tokens)) if tokens[j][0] == first), None)
+        if hit is None:
+            hit = next((j for j in range(start, len(tokens)) if _inflects(first, tokens[j][0])), None)
+        if hit is not None:
+            start, last = hit + 1, tokens[hit][1]
+        found.append(last if last is not None else middle)
+    return found
+
+
 @dataclass(frozen=True)
 class Vocabulary:
-    """What is compared: advice words to drop (``advice_words.txt``) and the thesaurus."""
+    """What is compared: advice words to drop (``advice_words.txt``) and the thesaurus
+    (``concepts.txt``, variant -> concepts)."""
 
     cues: frozenset[str]
     concepts: Mapping[str, list[str]]
 
-    def features(self, terms: Iterable[UnitTerms]) -> list[str]:
-        out: list[str] = []
-        for unit in terms:
-            for term in [*unit.words, *unit.verbs, *unit.phrases]:
+    @cached_property
+    def _longest(self) -> int:
+        return max((len(v.split()) for v in self.concepts), default=1)
+
+    def canonical(self, term: str) -> str:
+        """The term with every thesaurus variant in it replaced by its concept (longest
+        variant first): "private sector engagement" -> "≈industry engagement"."""
+        words = term.split()
+        out, i = [], 0
+        while i < len(words):
+            for n in range(min(self._longest, len(words) - i), 0, -1):
+                concepts = self.concepts.get(" ".join(words[i : i + n]))
+                if concepts:
+                    out.append(CONCEPT_PREFIX + concepts[0].replace(" ", "_"))
+                    i += n
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        return " ".join(out)
+
+    def _compared(self, unit: UnitTerms) -> list[tuple[list[str], bool]]:
+        """The unit's compared terms as (terms, single-word?) lists in reading order: words,
+        verbs, phrases. Advice words are dropped (from phrases too), and so are the single
+        words of a phrase the thesaurus knows ("private", "sector" of "private sector"):
+        the phrase is one term and should count once."""
+        absorbed = {w for p in unit.phrases if p in self.concepts for w in p.split()}
+        lists = []
+        for terms, single in ((unit.words, True), (unit.verbs, True), (unit.phrases, False)):
+            kept = []
+            for term in terms:
                 words = term.split()
                 if term in self.cues or all(w in self.cues for w in words):
                     continue
-                out.append(" ".join(w for w in words if w not in self.cues) or term)
-                out.extend(CONCEPT_PREFIX + c for c in self.concepts.get(term, ()))
+                if single and term in absorbed:
+                    continue
+                kept.append(" ".join(w for w in words if w not in self.cues) or term)
+            lists.append((kept, single))
+        return lists
+
+    def features(self, terms: Iterable[UnitTerms]) -> list[str]:
+        """The compared terms of some units, each once per occurrence, thesaurus applied."""
+        return [self.canonical(t) for unit in terms for kept, _ in self._compared(unit) for t in kept]
+
+    def weighted(
+        self, units: Iterable[tuple[UnitTerms, str]], half_life: float | None = POSITION_HALF_LIFE
+    ) -> Counter[str]:
+        """Features of one recommendation (its units with their texts) weighted by position.
+
+        A term's position is the share of the recommendation's content words and verbs
+        that come before it (boilerplate does not count, so "encouragement of greater focus
+        on industry ..." starts at "industry"); its weight halves every ``half_life`` of
+        that. ``None`` weighs every term 1.
+        """
+        placed: list[tuple[str, tuple[int, int]]] = []
+        singles: list[tuple[int, int]] = []
+        for index, (unit, text) in enumerate(units):
+            tokens = [(m.group(), m.start()) for m in _TOKEN.finditer(text.lower())]
+            for kept, single in self._compared(unit):
+                keys = [(index, at) for at in _offsets(kept, tokens)]
+                placed.extend(zip(kept, keys, strict=True))
+                if single:
+                    singles.extend(keys)
+        singles.sort()
+        out: Counter[str] = Counter()
+        for term, key in placed:
+            weight = 1.0
+            if half_life and singles:
+                weight = 0.5 ** (bisect.bisect_left(singles, key) / len(singles) / half_life)
+            out[self.canonical(term)] += weight
         return out
 
 
@@ -100,8 +219,9 @@ def recommendation_groups(recs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFra
 
     Columns: doc_id, unit_id (the first unit), unit_ids (all units of the group, ``;``),
     text, member_units and context_units (lists of (doc_id, unit_id)): for a sentence,
-    the sentences before it in its paragraph. Paragraphs and list items come from the
-    ``block`` column of units.csv; without it each recommendation stands alone.
+    the sentences before it in its paragraph; member_texts (the text of each member unit).
+    Paragraphs and list items come from the ``block`` column of units.csv; without it each
+    recommendation stands alone.
     """
     info = units.copy()
     info["unit_id"] = info["unit_id"].astype(str)
@@ -145,9 +265,10 @@ def recommendation_groups(recs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFra
                 "text": " ".join(texts),
                 "member_units": [(rec.doc_id, m) for m in members],
                 "context_units": [(rec.doc_id, c) for c in context],
+                "member_texts": texts,
             }
         )
-    columns = ["doc_id", "unit_id", "unit_ids", "text", "member_units", "context_units"]
+    columns = ["doc_id", "unit_id", "unit_ids", "text", "member_units", "context_units", "member_texts"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -160,8 +281,8 @@ class Scorer:
     corpus of thousands of recommendations never needs the full square matrix."""
 
     documents: csr_matrix  # groups x terms: BM25 weight of each term in each group
-    queries: csr_matrix  # groups x terms: term counts of each group as a query
-    self_scores: np.ndarray  # each query's score against itself
+    queries: csr_matrix  # groups x terms: position-weighted term counts of each group
+    self_scores: np.ndarray  # each query's score against the group itself
 
     def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """``S[i, j]``: how well group ``rows[i]`` answers group ``cols[j]``, where 1 means as
@@ -178,16 +299,23 @@ def bm25_scorer(
     context_weight: tuple[float, float] = CONTEXT_WEIGHT,
     k1: float = BM25_K1,
     b: float = BM25_B,
+    half_life: float | None = POSITION_HALF_LIFE,
 ) -> Scorer:
-    """Okapi BM25 with the later recommendation's terms as the query and the earlier one's
-    terms, plus its weighted paragraph context, as the document.
+    """Okapi BM25 with the later recommendation's position-weighted terms as the query and
+    the earlier one's terms, plus its weighted paragraph context, as the document.
 
     BM25 rather than cosine because the later recommendations are often short list items
     and the earlier ones full sentences: cosine punishes the longer side for every extra
-    word, BM25 only mildly (``b``). IDF comes from ``background`` (all content units) and
-    the recommendations, so "regional" counts as common and "private sector" as rare.
+    word, BM25 only mildly (``b``). IDF comes from ``background`` (the content units, every
+    recommendation among them) or, without it, from the recommendations, so "regional"
+    counts as common and "private sector" as rare.
     """
     own = [Counter(vocabulary.features(terms(d, u) for d, u in m)) for m in groups["member_units"]]
+    texts = groups["member_texts"] if "member_texts" in groups else groups["text"].map(lambda t: [t])
+    queries_tf = [
+        vocabulary.weighted(((terms(d, u), text) for (d, u), text in zip(m, t, strict=True)), half_life)
+        for m, t in zip(groups["member_units"], texts, strict=True)
+    ]
     docs = []
     for mine, members, context in zip(own, groups["member_units"], groups["context_units"], strict=True):
         refers_back = bool(members) and terms(*members[0]).anaphoric
@@ -198,13 +326,13 @@ def bm25_scorer(
         docs.append(tf)
     names = sorted({t for doc in docs for t in doc})
     index = {t: i for i, t in enumerate(names)}
+    corpus = list(background) or own
     df = np.zeros(len(names))
-    n_docs = len(own)
-    for doc in [*background, *own]:
+    for doc in corpus:
         for t in {t for t in doc if t in index}:
             df[index[t]] += 1
-    n_docs += sum(1 for _ in background)
-    idf = np.log(1 + (n_docs - df + 0.5) / (df + 0.5))
+    df = np.maximum(df, 1)  # a recommendation outside the background still has its terms
+    idf = np.log(1 + (len(corpus) - df + 0.5) / (df + 0.5))
 
     def matrix(rows: list[Counter]) -> csr_matrix:
         data, cols, ptr = [], [], [0]
@@ -215,47 +343,91 @@ def bm25_scorer(
             ptr.append(len(cols))
         return csr_matrix((np.array(data, dtype=float), cols, ptr), shape=(len(rows), len(names)))
 
+    def weights(tf: csr_matrix, mean_length: float) -> csr_matrix:
+        lengths = np.asarray(tf.sum(axis=1)).ravel()
+        norm = np.repeat(k1 * (1 - b + b * lengths / mean_length), np.diff(tf.indptr))
+        out = tf.copy()
+        out.data = idf[tf.indices] * tf.data * (k1 + 1) / (tf.data + norm)
+        return out
+
     tf = matrix(docs)
     lengths = np.asarray(tf.sum(axis=1)).ravel()
     mean_length = float(lengths.mean()) if len(lengths) and lengths.mean() > 0 else 1.0
-    norm = np.repeat(k1 * (1 - b + b * lengths / mean_length), np.diff(tf.indptr))
-    weights = tf.copy()
-    weights.data = idf[tf.indices] * tf.data * (k1 + 1) / (tf.data + norm)
-    queries = matrix(own)
-    q_len = np.asarray(queries.sum(axis=1)).ravel()
-    q_norm = np.repeat(k1 * (1 - b + b * q_len / mean_length), np.diff(queries.indptr))
-    itself = queries.copy()
-    itself.data = queries.data * idf[queries.indices] * queries.data * (k1 + 1) / (queries.data + q_norm)
-    self_scores = np.asarray(itself.sum(axis=1)).ravel()
-    return Scorer(weights, queries, np.where(self_scores > 0, self_scores, 1.0))
+    queries = matrix(queries_tf)
+    # a query against the group itself (its own terms, without context): the best it can do
+    self_scores = np.asarray(weights(matrix(own), mean_length).multiply(queries).sum(axis=1)).ravel()
+    return Scorer(weights(tf, mean_length), queries, np.where(self_scores > 0, self_scores, 1.0))
 
 
-def best_matches(
-    scorer: Scorer, conference_order: list[int], chunk: int = 2000
+def match(
+    scorer: Scorer,
+    conference_order: list[int],
+    matching: str = "greedy",
+    top_k: int = TOP_K,
+    chunk: int = 500,
+    capacity: int = CAPACITY,
 ) -> tuple[pd.DataFrame, dict[int, tuple[int, float]]]:
-    """For every recommendation of a later conference, its best earlier match; and for
-    every earlier one, its closest later recommendation (to say how near it came).
+    """Each later recommendation's earlier match; and each earlier one's closest later one.
 
-    Groups are in conference, document, unit order; ties go to the earlier group.
+    ``greedy``: each later recommendation takes up at most one earlier one, and within one
+    later conference each earlier one is taken up at most ``capacity`` times; pairs are
+    chosen most similar first (a stable matching) among each later recommendation's
+    ``top_k`` nearest. A recommendation that does not restate an earlier one then cannot
+    ride on the better match of another (an earlier sentence with a long paragraph as
+    context is near many). ``best``: each later recommendation's most similar earlier one,
+    independently.
+
+    Returns one row per later recommendation: ``a`` (earlier), ``b`` (later),
+    ``similarity`` and ``assigned`` (whether the pair is in the matching; if not, ``a`` is
+    its nearest earlier recommendation, which went to another). Groups are in conference,
+    document, unit order; ties go to the earlier group.
     """
+    if matching not in MATCHINGS:
+        raise ValueError(f"matching must be one of {MATCHINGS}, not {matching!r}")
     conf = np.asarray(conference_order)
-    rows_out = []
-    closest: dict[int, tuple[int, float]] = {}
+    near_col = np.full(len(conf), -1)  # each group's closest later group, and how close
+    near_val = np.full(len(conf), -np.inf)
+    rows_out: list[dict] = []
     for level in sorted(set(conf.tolist()))[1:]:
         earlier = np.flatnonzero(conf < level)
         later = np.flatnonzero(conf == level)
+        best: dict[int, tuple[int, float]] = {}
+        pool: list[tuple[float, int, int]] = []
         for start in range(0, len(later), chunk):
             cols = later[start : start + chunk]
             block = scorer.block(earlier, cols)
-            best = block.argmax(axis=0)  # the first maximum: the earliest group
-            for col, (j, i) in enumerate(zip(cols, best, strict=True)):
-                rows_out.append({"a": int(earlier[i]), "b": int(j), "similarity": float(block[i, col])})
+            top = block.argmax(axis=0)  # the first maximum: the earliest group
+            best.update(
+                (int(j), (int(earlier[i]), float(block[i, c])))
+                for c, (j, i) in enumerate(zip(cols, top, strict=True))
+            )
             near = block.argmax(axis=1)
-            for row, (i, col) in enumerate(zip(earlier, near, strict=True)):
-                value = float(block[row, col])
-                if int(i) not in closest or value > closest[int(i)][1]:
-                    closest[int(i)] = (int(cols[col]), value)
-    return pd.DataFrame(rows_out, columns=["a", "b", "similarity"]), closest
+            value = block[np.arange(len(earlier)), near]
+            better = value > near_val[earlier]
+            near_col[earlier[better]] = cols[near[better]]
+            near_val[earlier[better]] = value[better]
+            if matching == "greedy":
+                # each later group's top_k earlier ones, ties to the earlier group
+                ranked = np.argsort(-block, axis=0, kind="stable")[:top_k]
+                for c, j in enumerate(cols.tolist()):
+                    pool.extend(
+                        (float(block[r, c]), j, int(earlier[r])) for r in ranked[:, c] if block[r, c] > 0
+                    )
+        assigned: dict[int, tuple[int, float]] = {}
+        if matching == "greedy":
+            used: Counter[int] = Counter()
+            for value, j, i in sorted(pool, key=lambda p: (-p[0], p[1], p[2])):
+                if j not in assigned and used[i] < capacity:
+                    assigned[j] = (i, value)
+                    used[i] += 1
+        else:
+            assigned = {j: (i, v) for j, (i, v) in best.items() if v > 0}
+        for j in later.tolist():
+            i, value = assigned.get(j, best[j])
+            rows_out.append({"a": i, "b": j, "similarity": value, "assigned": j in assigned})
+    closest = {int(i): (int(near_col[i]), float(near_val[i])) for i in np.flatnonzero(near_col >= 0)}
+    columns = ["a", "b", "similarity", "assigned"]
+    return pd.DataFrame(rows_out, columns=columns).astype({"assigned": bool}), closest
 
 
 # --------------------------------------------------------------------------- threshold
@@ -360,13 +532,15 @@ def recurring_tables(
     threshold: Threshold,
     confs: pd.DataFrame,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """recurring_recommendations and recommendations_not_taken_up as tables."""
+    """recurring_recommendations and recommendations_not_taken_up as tables: the matched
+    pairs that reach the threshold, and the earlier recommendations in none of them."""
     info = confs.set_index("doc_id")[["conference", "year", "conference_order"]].to_dict("index")
     last = confs["conference_order"].max() if len(confs) else -1
-    kept = candidates[candidates["similarity"] >= threshold.value]
+    kept = candidates[_assigned(candidates) & (candidates["similarity"] >= threshold.value)]
+    records = groups[["doc_id", "unit_id", "unit_ids", "text"]].to_dict("records")
     rows = []
     for cand in kept.itertuples():
-        a, b = groups.iloc[cand.a], groups.iloc[cand.b]
+        a, b = records[cand.a], records[cand.b]
         rows.append(
             {
                 "doc_id_a": a["doc_id"], "unit_id_a": a["unit_id"],
@@ -386,7 +560,7 @@ def recurring_tables(
         pairs = pairs.sort_values(["_o", "doc_id_b", "_u"], kind="stable").drop(columns=["_o", "_u"])
     taken = set(kept["a"])
     left = []
-    for i, group in groups.iterrows():
+    for i, group in enumerate(records):
         if i in taken or info[group["doc_id"]]["conference_order"] >= last:
             continue
         near, value = closest.get(i, (None, 0.0))
@@ -395,13 +569,21 @@ def recurring_tables(
                 "doc_id": group["doc_id"], "unit_id": group["unit_id"], "unit_ids": group["unit_ids"],
                 "conference": info[group["doc_id"]]["conference"], "year": info[group["doc_id"]]["year"],
                 "text": group["text"],
-                "closest_doc_id": groups.iloc[near]["doc_id"] if near is not None else "",
-                "closest_unit_id": groups.iloc[near]["unit_id"] if near is not None else "",
+                "closest_doc_id": records[near]["doc_id"] if near is not None else "",
+                "closest_unit_id": records[near]["unit_id"] if near is not None else "",
                 "closest_similarity": value if near is not None else "",
                 "threshold": threshold.value,
             }
         )  # fmt: skip
     return pairs.reset_index(drop=True), pd.DataFrame(left, columns=NOT_TAKEN_UP_COLUMNS)
+
+
+def _assigned(candidates: pd.DataFrame) -> pd.Series:
+    """Which candidate pairs are in the matching (all of them for a table without the
+    column, as built by hand)."""
+    if "assigned" in candidates:
+        return candidates["assigned"].astype(bool)
+    return pd.Series(True, index=candidates.index)
 
 
 def find_recurring(
@@ -413,9 +595,14 @@ def find_recurring(
     background: Iterable[list[str]] = (),
     gold_pairs: list[tuple[str, str]] | None = None,
     threshold_setting: object = "gold",
+    *,
+    matching: str = "greedy",
+    half_life: float | None = POSITION_HALF_LIFE,
 ) -> tuple[pd.DataFrame, pd.DataFrame, Threshold, pd.DataFrame]:
     """Recurring pairs, earlier recommendations not taken up, the threshold, and every
-    later recommendation's best earlier match (kept for the report)."""
+    later recommendation's match (``assigned`` says whether it is in the matching; kept for
+    the report and for measuring). ``matching`` and ``half_life``: see :func:`match` and
+    :meth:`Vocabulary.weighted`."""
     order = confs.set_index("doc_id")["conference_order"].to_dict()
     recs = recs[recs["doc_id"].isin(order)]
     groups = recommendation_groups(recs, units)
@@ -424,17 +611,16 @@ def find_recurring(
         groups["_u"] = pd.to_numeric(groups["unit_id"], errors="coerce")
         groups = groups.sort_values(["_o", "doc_id", "_u"], kind="stable")
         groups = groups.drop(columns=["_o", "_u"]).reset_index(drop=True)
-        scorer = bm25_scorer(groups, terms, vocabulary, list(background))
-        candidates, closest = best_matches(scorer, [order[d] for d in groups["doc_id"]])
+        scorer = bm25_scorer(groups, terms, vocabulary, list(background), half_life=half_life)
+        candidates, closest = match(scorer, [order[d] for d in groups["doc_id"]], matching)
     else:
-        candidates, closest = pd.DataFrame(columns=["a", "b", "similarity"]), {}
+        candidates, closest = pd.DataFrame(columns=["a", "b", "similarity", "assigned"]), {}
     threshold = _threshold(groups, candidates, gold_pairs or [], threshold_setting, order)
     pairs, left = recurring_tables(groups, candidates, closest, threshold, confs)
+    doc_ids, unit_ids = groups["doc_id"].to_numpy(), groups["unit_id"].to_numpy()
+    a, b = candidates["a"].to_numpy(dtype=int), candidates["b"].to_numpy(dtype=int)
     candidates = candidates.assign(
-        doc_id_a=[groups.iloc[a]["doc_id"] for a in candidates["a"]],
-        unit_id_a=[groups.iloc[a]["unit_id"] for a in candidates["a"]],
-        doc_id_b=[groups.iloc[b]["doc_id"] for b in candidates["b"]],
-        unit_id_b=[groups.iloc[b]["unit_id"] for b in candidates["b"]],
+        doc_id_a=doc_ids[a], unit_id_a=unit_ids[a], doc_id_b=doc_ids[b], unit_id_b=unit_ids[b]
     )
     return pairs, left, threshold, candidates
 
@@ -452,11 +638,15 @@ def _threshold(
         except (TypeError, ValueError):
             pass
     gold = resolve_gold(groups, gold_pairs, [conference_order[d] for d in groups["doc_id"]])
-    covered = {groups.iloc[i]["doc_id"] for pair in gold if pair for i in pair}
-    docs_a = [groups.iloc[a]["doc_id"] for a in candidates["a"]]
-    docs_b = [groups.iloc[b]["doc_id"] for b in candidates["b"]]
-    mask = [a in covered and b in covered for a, b in zip(docs_a, docs_b, strict=True)]
-    chosen = choose_threshold(candidates[mask], gold)
+    doc_ids = groups["doc_id"].to_numpy()
+    covered = list({doc_ids[i] for pair in gold if pair for i in pair})
+    mask = np.isin(doc_ids[candidates["a"].to_numpy(dtype=int)], covered) & np.isin(
+        doc_ids[candidates["b"].to_numpy(dtype=int)], covered
+    )
+    # only pairs the matching makes can be links: the cut is chosen among them
+    chosen = choose_threshold(
+        candidates[np.asarray(mask, dtype=bool) & _assigned(candidates).to_numpy()], gold
+    )
     if chosen is None:
         return Threshold(DEFAULT_THRESHOLD, "default (no gold pair found among these recommendations)")
     return chosen
