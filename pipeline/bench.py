@@ -1,45 +1,68 @@
 """``make bench``: speed and memory as ratios against baselines measured in the same run.
 
 Builds a synthetic corpus by recombining the real units of the memos in ``raw/`` (so the
-text is realistic), then measures, on this machine, in one run:
+text is realistic), a tenth of it as PDF, then measures, on this machine, in one run:
 
 - extract words/s against plain spaCy (``nlp.pipe``, same model, default components, one
-  process) over the same unit texts;
-- PDF ingest pages/s;
-- a no-change re-run and a one-new-memo re-run as fractions of the full run;
-- peak memory (resident set of the whole process tree, sampled).
+  process) over the same unit texts. The extract stage runs as a user starts it (a new
+  process, start-up and model loading included) with an empty cache, so every document is
+  parsed; plain spaCy is timed inside this process after its model is loaded;
+- PDF ingest pages/s (the PDFs alone, a new process, start-up included);
+- the full run, a no-change re-run and a one-new-memo re-run, each a separate CLI process;
+  the re-runs as fractions of the full run;
+- peak memory: the largest sum, over the CLI process and all its workers, of each
+  process's proportional set size (PSS: shared pages counted once, split among the
+  processes sharing them; resident set size where PSS is not available), sampled while
+  each CLI run is going.
 
 Ratios, not absolute times, are what to compare across machines: both sides of each
-ratio ran on the same machine in the same minute.
+ratio ran on the same machine in the same minutes.
 """
 
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import Context
 from pipeline.synth import SyntheticMemo, synthetic_memos
 from pipeline.tableio import read_table
 
+NEW_MEMO_SEED = 99  # the memo added for the one-new-memo re-run (not one of the corpus)
+
 
 class PeakMemory:
-    """Samples the resident memory of this process and all its children."""
+    """Samples the memory of a process and all its descendants while it runs."""
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, pid: int, interval: float = 0.1) -> None:
         import psutil
 
-        self._process = psutil.Process()
+        self._root = psutil.Process(pid)
         self._interval = interval
         self.peak_bytes = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    @staticmethod
+    def _memory(process) -> int:
+        """PSS where Linux gives it cheaply (``/proc/PID/smaps_rollup``), else RSS (which
+        counts pages shared by forked workers once per process)."""
+        try:
+            with open(f"/proc/{process.pid}/smaps_rollup", encoding="ascii") as handle:
+                for line in handle:
+                    if line.startswith("Pss:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, ValueError, IndexError):
+            pass
+        return int(process.memory_info().rss)
 
     def _sample(self) -> None:
         import psutil
@@ -47,13 +70,13 @@ class PeakMemory:
         while not self._stop.is_set():
             total = 0
             try:
-                processes = [self._process, *self._process.children(recursive=True)]
+                processes = [self._root, *self._root.children(recursive=True)]
             except psutil.Error:
-                processes = [self._process]
+                processes = []
             for process in processes:
                 try:
-                    total += process.memory_info().rss
-                except psutil.Error:
+                    total += self._memory(process)
+                except psutil.Error:  # ended between listing and reading
                     continue
             self.peak_bytes = max(self.peak_bytes, total)
             self._stop.wait(self._interval)
@@ -67,32 +90,73 @@ class PeakMemory:
         self._thread.join()
 
 
-def _timed_run(args: list[str], env: dict[str, str]) -> float:
-    """Time one CLI run as a user starts it: a new Python process."""
+@dataclass
+class Run:
+    seconds: float
+    peak_bytes: int
+    stderr: str
+
+
+def _cli(args: list[str], env: dict[str, str]) -> Run:
+    """One CLI run as a user starts it (a new Python process), timed, its memory sampled."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "pipeline", *args], check=True, env=env, capture_output=True)
-    return time.perf_counter() - start
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    with PeakMemory(process.pid) as memory:
+        _, err = process.communicate()
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise SystemExit(f"bench: `python -m pipeline {' '.join(args)}` failed:\n{err}")
+    return Run(seconds, memory.peak_bytes, err)
 
 
-def _plain_spacy_words_per_s(texts: list[str], model: str) -> float:
-    """The baseline: plain spaCy, default components, one process, ``nlp.pipe``."""
+def _plain_spacy_words_per_s(texts: list[str], model: str, batch_size: int) -> float:
+    """The baseline: plain spaCy, default components, one process, ``nlp.pipe``; timed
+    after the model is loaded."""
     from pipeline.nlp import load_model
 
     nlp = load_model(model)
     words = sum(len(t.split()) for t in texts)
     start = time.perf_counter()
-    for _ in nlp.pipe(texts, batch_size=64):
+    for _ in nlp.pipe(texts, batch_size=batch_size):
         pass
     return words / (time.perf_counter() - start)
 
 
-def _write_pdfs(memos: list[SyntheticMemo], folder: Path) -> int:
-    from pipeline.synth import write_memo_pdf
+def _write_corpus(memos: list[SyntheticMemo], raw: Path, pdf_dir: Path, n_pdf: int) -> int:
+    """The memos as text files, the first ``n_pdf`` as PDF (also copied to ``pdf_dir``);
+    returns the number of PDF pages."""
+    from pipeline.synth_pdf import write_memo_pdf  # reportlab: a development dependency
 
+    raw.mkdir(parents=True, exist_ok=True)
+    pdf_dir.mkdir(parents=True, exist_ok=True)
     pages = 0
-    for memo in memos:
-        pages += write_memo_pdf(memo.text, folder / memo.name.replace(".txt", ".pdf"))
+    for index, memo in enumerate(memos):
+        if index < n_pdf:
+            pdf = pdf_dir / memo.name.replace(".txt", ".pdf")
+            pages += write_memo_pdf(memo.text, pdf, two_columns=index % 2 == 1)
+            shutil.copy2(pdf, raw / pdf.name)
+        else:
+            (raw / memo.name).write_text(memo.text, encoding="utf-8")
     return pages
+
+
+def _machine() -> str:
+    try:
+        import psutil
+
+        memory = f"{psutil.virtual_memory().total / 1024**3:.0f} GiB"
+    except ImportError:
+        memory = "? GiB"
+    return (
+        f"{os.cpu_count()} cores, {memory}, {platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}"
+    )
 
 
 def main(ctx: Context, n_docs: int = 500, n_conferences: int = 5, workdir: Path | None = None) -> int:
@@ -106,67 +170,79 @@ def main(ctx: Context, n_docs: int = 500, n_conferences: int = 5, workdir: Path 
 
 
 def _bench(ctx: Context, root: Path, n_docs: int, n_conferences: int) -> int:
-    model = ctx.settings["extract"]["model"]
+    model = str(ctx.settings["extract"]["model"])
+    batch_size = int(ctx.settings["extract"].get("batch_size", 64))
     jobs = str(ctx.jobs)
     env = {**os.environ, "PYTHONHASHSEED": "0"}
-    print(f"bench: machine has {os.cpu_count()} cores; jobs={jobs}; model={model}", file=sys.stderr)
+    if ctx.paths.raw.resolve() == (root / "raw").resolve():
+        raise SystemExit("bench: --workdir must not hold the raw folder the memos come from")
+    print(f"bench: {_machine()}; jobs={jobs}; model={model}", file=sys.stderr)
 
-    # 1. The corpus: real units recombined.
-    seed_dir = root / "seed-processed"
-    _timed_run(["ingest", "--raw", str(ctx.paths.raw), "--processed", str(seed_dir)], env)
-    seed_units = read_table(seed_dir / "units.csv")
+    # 1. The corpus: the real units, recombined; a tenth of the memos as PDF.
+    seed = root / "seed-processed"
+    _cli(["ingest", "--raw", str(ctx.paths.raw), "--processed", str(seed)], env)
+    seed_units = read_table(seed / "units.csv")
     memos = synthetic_memos(seed_units, n_docs, n_conferences)
-    raw = root / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
+    raw, pdf_dir = root / "raw", root / "pdf-only"
     n_pdf = max(1, n_docs // 10)
-    for memo in memos[n_pdf:]:
-        (raw / memo.name).write_text(memo.text, encoding="utf-8")
-    pdf_dir = root / "pdf-only"
-    pdf_dir.mkdir(exist_ok=True)
-    n_pages = _write_pdfs(memos[:n_pdf], pdf_dir)
-    for pdf in pdf_dir.iterdir():
-        shutil.copy2(pdf, raw / pdf.name)
-    print(f"bench: corpus of {n_docs} memos ({n_pdf} as PDF, {n_pages} PDF pages), "
-          f"{n_conferences} conferences", file=sys.stderr)  # fmt: skip
+    n_pages = _write_corpus(memos, raw, pdf_dir, n_pdf)
+    print(
+        f"bench: corpus of {n_docs} memos ({n_pdf} as PDF, {n_pages} PDF pages), "
+        f"{n_conferences} conferences, in {root}",
+        file=sys.stderr,
+    )
 
+    # 2. PDF ingest, the PDFs alone.
+    pdf_run = _cli(
+        ["ingest", "--raw", str(pdf_dir), "--processed", str(root / "pdf-processed"), "--jobs", jobs], env
+    )
+
+    # 3. The full run, then nothing changed, then one new memo: each a new process.
     folders = ["--raw", str(raw), "--processed", str(root / "processed"), "--reports", str(root / "reports")]
-
-    # 2. PDF ingest pages/s (PDFs alone).
-    pdf_time = _timed_run(["ingest", "--raw", str(pdf_dir), "--processed", str(root / "pdf-processed"),
-                           "--jobs", jobs], env)  # fmt: skip
-    pages_per_s = n_pages / pdf_time
-
-    # 3. The full run, with the peak memory of the whole process tree.
-    with PeakMemory() as memory:
-        full_s = _timed_run(["run", *folders, "--jobs", jobs], env)
-    units = read_table(root / "processed" / "units.csv")
-    texts = units["text"].tolist()
-    words = sum(len(t.split()) for t in texts)
-
-    # 4. Extract alone, forced, against plain spaCy over the same texts.
-    extract_s = _timed_run(["extract", *folders, "--jobs", jobs, "--force"], env)
-    ours = words / extract_s
-    plain = _plain_spacy_words_per_s(texts, model)
-
-    # 5. Incremental: nothing changed, then one new memo.
-    noop_s = _timed_run(["run", *folders, "--jobs", jobs], env)
-    extra = synthetic_memos(seed_units, 1, 1, seed=99)[0]
+    print("bench: full run ...", file=sys.stderr)
+    full = _cli(["run", *folders, "--jobs", jobs], env)
+    noop = _cli(["run", *folders, "--jobs", jobs], env)
+    if noop.stderr.count("up to date") < 4:
+        raise SystemExit(f"bench: the no-change re-run was not a no-op:\n{noop.stderr}")
+    extra = synthetic_memos(seed_units, 1, 1, seed=NEW_MEMO_SEED)[0]
     (raw / "zz_new_memo.txt").write_text(extra.text, encoding="utf-8")
-    one_new_s = _timed_run(["run", *folders, "--jobs", jobs], env)
+    one_new = _cli(["run", *folders, "--jobs", jobs], env)
+
+    # 4. The extract stage with an empty cache, on the units of the full corpus, against
+    # plain spaCy over the same texts.
+    fresh = root / "extract-fresh"
+    fresh.mkdir(exist_ok=True)
+    for table in ("documents.csv", "units.csv"):
+        shutil.copy2(root / "processed" / table, fresh / table)
+    print("bench: extract from an empty cache ...", file=sys.stderr)
+    extract = _cli(["extract", "--processed", str(fresh), "--jobs", jobs], env)
+    texts = read_table(fresh / "units.csv")["text"].tolist()
+    words = sum(len(t.split()) for t in texts)
+    ours = words / extract.seconds
+    print("bench: plain spaCy ...", file=sys.stderr)
+    plain = _plain_spacy_words_per_s(texts, model, batch_size)
 
     ratio_extract = ours / plain
-    ratio_incremental = one_new_s / full_s
-    peak_mb = memory.peak_bytes / 1024 / 1024
-    print(f"corpus: {len(memos)} memos, {len(texts)} units, {words} words")
-    print(f"full run: {full_s:.1f} s")
-    print(f"extract stage: {ours:,.0f} words/s (forced re-run, {extract_s:.1f} s incl. start-up)")
+    ratio_incremental = one_new.seconds / full.seconds
+    peak_mb = max(r.peak_bytes for r in (full, noop, one_new, extract, pdf_run)) / 1024 / 1024
+    print(f"machine: {_machine()}; --jobs {jobs}")
+    print(f"corpus: {n_docs + 1} memos ({n_pdf} PDF), {len(texts)} units, {words} words")
+    print(f"full run: {full.seconds:.1f} s (peak {full.peak_bytes / 1024**2:.0f} MB)")
+    print(
+        f"extract stage, empty cache: {ours:,.0f} words/s ({extract.seconds:.1f} s incl. start-up, "
+        f"peak {extract.peak_bytes / 1024**2:.0f} MB)"
+    )
     print(f"plain spaCy nlp.pipe ({model}, default components, 1 process): {plain:,.0f} words/s")
-    print(f"PDF ingest: {pages_per_s:.1f} pages/s ({n_pages} pages in {pdf_time:.1f} s)")
-    print(f"no-change re-run: {noop_s:.2f} s ({noop_s / full_s:.3f} of full)")
-    print(f"one-new-memo re-run: {one_new_s:.2f} s ({ratio_incremental:.3f} of full)")
-    print(f"peak memory (process tree): {peak_mb:.0f} MB")
+    pdf_s = pdf_run.seconds
+    print(f"PDF ingest: {n_pages / pdf_s:.1f} pages/s ({n_pages} pages in {pdf_s:.1f} s incl. start-up)")
+    print(f"no-change re-run: {noop.seconds:.2f} s ({noop.seconds / full.seconds:.3f} of full)")
+    print(
+        f"one-new-memo re-run: {one_new.seconds:.2f} s ({ratio_incremental:.3f} of full; "
+        f"peak {one_new.peak_bytes / 1024**2:.0f} MB)"
+    )
+    print(f"peak memory (process tree, PSS): {peak_mb:.0f} MB")
     print(
         f"bench: extract_vs_spacy={ratio_extract:.2f} incremental_one_new={ratio_incremental:.3f} "
-        f"noop_s={noop_s:.2f} peak_mb={peak_mb:.0f}"
+        f"noop_s={noop.seconds:.2f} peak_mb={peak_mb:.0f}"
     )
     return 0

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from pipeline.analyze import themes as themes_module
 from pipeline.analyze.corpus import conference_list, conferences, content_units
 from pipeline.analyze.entity_counts import entity_counts
 from pipeline.analyze.keyness import keyness, log_likelihood
@@ -19,6 +20,7 @@ from pipeline.analyze.recurrence import (
 )
 from pipeline.analyze.terms import UnitTerms
 from pipeline.analyze.themes import (
+    METHODS,
     ThemeSettings,
     distinct_terms,
     fit_themes,
@@ -169,6 +171,32 @@ def test_methods_are_compared_with_the_same_criterion():
     model, _ = fit_themes(two_topic_corpus(), settings)
     assert set(model.selection["method"]) == {"nmf", "lda", "kmeans"}
     assert model.method == "nmf"
+
+
+def test_methods_are_compared_only_on_a_small_corpus_unless_asked():
+    settings = ThemeSettings(min_themes=2, max_themes=3, n_samples=2, compare="auto", compare_max_units=10)
+    model, _ = fit_themes(two_topic_corpus(), settings)  # 40 units: above the bound
+    assert set(model.selection["method"]) == {"nmf"}
+    small = ThemeSettings(min_themes=2, max_themes=3, n_samples=2, compare="auto", compare_max_units=40)
+    assert set(fit_themes(two_topic_corpus(), small)[0].selection["method"]) == set(METHODS)
+
+
+def test_a_large_corpus_chooses_k_on_a_sample_and_fits_all_units():
+    settings = ThemeSettings(min_themes=2, max_themes=3, n_samples=2, compare=False, selection_max_units=25)
+    model, corpus = fit_themes(two_topic_corpus(), settings)
+    assert model.unit_weights.shape == (40, model.k)
+    again, _ = fit_themes(two_topic_corpus(), settings)
+    assert model.selection.equals(again.selection)
+    assert np.array_equal(model.unit_weights, again.unit_weights)
+
+
+def test_theme_selection_over_processes_gives_the_same_model(monkeypatch):
+    monkeypatch.setattr(themes_module, "PARALLEL_MIN_UNITS", 0)  # parallel even on 40 units
+    settings = ThemeSettings(min_themes=2, max_themes=4, n_samples=2, compare=False)
+    serial, _ = fit_themes(two_topic_corpus(), settings, jobs=1)
+    parallel, _ = fit_themes(two_topic_corpus(), settings, jobs=2)
+    assert serial.selection.equals(parallel.selection)
+    assert np.array_equal(serial.unit_weights, parallel.unit_weights)
 
 
 def test_labels_prefer_phrases_and_drop_words_they_contain():

@@ -4,36 +4,35 @@ recurring recommendations and entity counts (see docs/analysis.md for every colu
 Reads documents.csv and units.csv (required), entities.csv and recommendations.csv (when
 the extraction has written them); fills the ``theme`` column of recommendations.csv. All
 analysis lives in the pure modules beside this one; this module only reads and writes.
+
+Importing this module is cheap: the up-to-date check runs first, and spaCy, scikit-learn
+and SciPy (through the analysis modules) are imported only when there is work to do, so a
+run with nothing changed finishes in well under a second per stage.
 """
 
 from __future__ import annotations
 
+import gc
 import glob
 import hashlib
 import json
 import sys
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from pipeline.analyze.corpus import conference_list, conferences, content_units
-from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
-from pipeline.analyze.keyness import keyness
-from pipeline.analyze.recurrence import (
-    NOT_TAKEN_UP_COLUMNS,
-    PAIR_COLUMNS,
-    Vocabulary,
-    find_recurring,
-    load_concepts,
-    load_gold_pairs,
-)
-from pipeline.analyze.terms import TermExtractor, UnitTerms, display_forms, load_word_list
-from pipeline.analyze.themes import ThemeSettings, assign_themes, fit_themes, theme_shares, theme_tables
 from pipeline.cache import PACKAGE_DIR, DocumentCache, StageState, code_fingerprint, sha256_file, sha256_text
 from pipeline.config import Context
-from pipeline.nlp import load_model
 from pipeline.tableio import output_batch, read_table, write_bytes, write_table, write_text
+
+if TYPE_CHECKING:
+    from pipeline.analyze.recurrence import Vocabulary
+    from pipeline.analyze.terms import TermExtractor, UnitTerms
+    from pipeline.analyze.themes import ThemeSettings
 
 INPUTS = ("documents", "units", "entities", "recommendations")
 OUTPUTS = (
@@ -106,7 +105,27 @@ def run(ctx: Context) -> dict:
     if not ctx.force and state.up_to_date(_fingerprint(ctx, None, gold), outputs):
         print("analyze: up to date", file=sys.stderr)
         return json.loads((paths.processed / "analysis.json").read_text(encoding="utf-8"))
+    return _analyze(ctx, settings, gold, state)
 
+
+def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) -> dict:
+    """The work itself; the analysis modules load only here (and scikit-learn only in
+    the process that fits the themes)."""
+    from pipeline.analyze.corpus import conference_list, conferences, content_units
+    from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
+    from pipeline.analyze.keyness import keyness
+    from pipeline.analyze.recurrence import (
+        NOT_TAKEN_UP_COLUMNS,
+        PAIR_COLUMNS,
+        Vocabulary,
+        load_concepts,
+        load_gold_pairs,
+    )
+    from pipeline.analyze.terms import load_word_list
+    from pipeline.analyze.themes import ThemeSettings
+    from pipeline.runner import imap_documents
+
+    paths = ctx.paths
     documents = read_table(paths.table("documents"))
     units = read_table(paths.table("units"), ["doc_id", "unit_id", "kind", "text", "section", "block"])
     entities = _read_optional(paths.table("entities"), ENTITY_COLUMNS)
@@ -117,26 +136,46 @@ def run(ctx: Context) -> dict:
     conf_list = conference_list(confs)
     content = content_units(units, confs)
 
-    # one spaCy pass over every unit any analysis looks at
-    model_name = ctx.settings["extract"]["model"]
-    extractor = TermExtractor(
-        load_model(model_name, exclude=("ner",)),
-        # what marks a recommendation ("greater", "encourage") is not what it is about
-        load_word_list("theme_stopwords.txt") | load_word_list("advice_words.txt"),
-        batch_size=int(ctx.settings["extract"].get("batch_size", 64)),
-    )
+    # one spaCy pass over every unit any analysis looks at, for the documents not cached
     keys = set(zip(content["doc_id"], content["unit_id"], strict=True))
     keys |= set(zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True))
-    cache = DocumentCache(paths.cache, "analyze", _terms_fingerprint(ctx))
-    terms = _terms_of(extractor, units, keys, cache, ctx.jobs)
-    content_terms = [terms[k].nominal for k in zip(content["doc_id"], content["unit_id"], strict=True)]
+    terms, by_document = _terms_of(ctx, units, keys)
+    content_keys = list(zip(content["doc_id"], content["unit_id"], strict=True))
+    content_terms = [terms[k].nominal for k in content_keys]
+    vocabulary = Vocabulary(load_word_list("advice_words.txt"), load_concepts())
+    features = _features_of(ctx, by_document, terms, vocabulary)
 
-    # themes
+    # themes and recurring recommendations side by side, each in its own process when
+    # there are two: after one new memo, they are most of the stage's time
     theme_settings = ThemeSettings.from_settings(settings)
-    model, corpus = fit_themes(content_terms, theme_settings)
-    display = display_forms(terms[k] for k in zip(content["doc_id"], content["unit_id"], strict=True))
-    themes, unit_themes = theme_tables(content, model, corpus, display)
-    shares = theme_shares(unit_themes, themes, conf_list)
+    inputs = SharedInputs(
+        content=content,
+        content_terms=content_terms,
+        content_groups=[by_document[d][0] for d in content["doc_id"]],
+        conference_list=conf_list,
+        theme_settings=theme_settings,
+        theme_jobs=max(1, ctx.jobs - 1),
+        cache_root=str(paths.cache),
+        recs=recs[["doc_id", "unit_id", "text"]].astype(str),
+        units=units,
+        confs=confs,
+        terms=terms,
+        vocabulary=vocabulary,
+        background=[features[k] for k in content_keys],
+        gold_pairs=load_gold_pairs(gold),
+        threshold_setting=settings.get("recurrence_threshold", "gold"),
+    )
+    gc.freeze()  # forked workers then share the parent's objects instead of copying them
+    try:
+        found = imap_documents(
+            corpus_analysis, CORPUS_ANALYSES, jobs=ctx.jobs, initializer=_share, initargs=(inputs,)
+        )
+        results = dict(zip(CORPUS_ANALYSES, found, strict=True))
+    finally:
+        gc.unfreeze()
+        _share(None)
+    themed: ThemeResult = results["themes"]
+    pairs, not_taken, threshold, _ = results["recurrence"]
 
     # distinctive terms
     key = keyness(
@@ -147,36 +186,21 @@ def run(ctx: Context) -> dict:
         min_freq=int(settings.get("keyness_min_freq", 2)),
     )
 
-    # recurring recommendations
-    vocabulary = Vocabulary(load_word_list("advice_words.txt"), load_concepts())
-    background = [
-        vocabulary.features([terms[k]]) for k in zip(content["doc_id"], content["unit_id"], strict=True)
-    ]
-    pairs, not_taken, threshold, _ = find_recurring(
-        recs[["doc_id", "unit_id", "text"]].astype(str),
-        units,
-        confs,
-        lambda d, u: terms.get((d, u), UnitTerms()),
-        vocabulary,
-        background,
-        load_gold_pairs(gold),
-        settings.get("recurrence_threshold", "gold"),
-    )
-
     counts = entity_counts(entities, confs) if len(entities) else pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
 
     rec_bytes = None
     if has_recs:
-        recs = _with_themes(recs, unit_themes, themes, terms, corpus, model)
+        recs = _with_themes(recs, themed)
         rec_bytes = recs.to_csv(index=False).encode("utf-8")
 
+    unit_themes = themed.unit_themes
     summary = {
         "n_documents": int(len(confs)),
         "n_conferences": int(len(conf_list)),
         "n_content_units": int(len(content)),
         "n_unassigned_units": int((unit_themes["theme"] == "").sum()),
-        "theme_method": model.method,
-        "n_themes": int(model.k),
+        "theme_method": themed.method,
+        "n_themes": int(themed.k),
         "n_themes_setting": str(theme_settings.n_themes),
         "recommendations_table": has_recs,
         "entities_table": paths.table("entities").exists(),
@@ -187,10 +211,10 @@ def run(ctx: Context) -> dict:
         "gold_files": [g.name for g in gold],
     }
     with output_batch():  # the analysis tables appear together or not at all
-        write_table(themes, paths.table("themes"))
-        write_table(shares, paths.table("theme_shares"))
+        write_table(themed.themes, paths.table("themes"))
+        write_table(themed.shares, paths.table("theme_shares"))
         write_table(unit_themes, paths.table("unit_themes"))
-        write_table(model.selection, paths.table("theme_models"))
+        write_table(themed.selection, paths.table("theme_models"))
         write_table(key, paths.table("keyness"))
         write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
         write_table(not_taken[NOT_TAKEN_UP_COLUMNS], paths.table("recommendations_not_taken_up"))
@@ -200,59 +224,261 @@ def run(ctx: Context) -> dict:
         write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
         state.record(_fingerprint(ctx, rec_bytes, gold))
     print(
-        f"analyze: {len(content)} units in {len(conf_list)} conferences, {model.k} themes "
-        f"({model.method}), {len(key)} keyness rows, {len(pairs)} recurring recommendations "
+        f"analyze: {len(content)} units in {len(conf_list)} conferences, {themed.k} themes "
+        f"({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring recommendations "
         f"(threshold {threshold.value:g}: {threshold.source.split(':')[0]})",
         file=sys.stderr,
     )
     return summary
 
 
-def _terms_of(
-    extractor: TermExtractor,
-    units: pd.DataFrame,
-    keys: set[tuple[str, str]],
-    cache: DocumentCache,
-    jobs: int = 1,
-) -> dict:
-    """(doc_id, unit_id) -> terms for every unit any analysis looks at: one spaCy pass over
-    the documents whose units changed, the others from the cache (so a run after adding
-    one memo parses one memo)."""
-    todo = units[[k in keys for k in zip(units["doc_id"], units["unit_id"], strict=True)]]
-    docs = []
-    for _, doc_units in todo.groupby("doc_id", sort=True):
-        pairs = zip(doc_units["unit_id"], doc_units["text"], strict=True)
-        content = sha256_text(*[f"{u}\x1e{t}" for u, t in pairs])
-        docs.append((doc_units, content, cache.get(content)))
-    missing = [d for d in docs if d[2] is None]
-    texts = [t for doc_units, _, _ in missing for t in doc_units["text"]]
-    # worker processes pay off only on a large corpus (each must load the model)
-    parsed = iter(extractor.extract(texts, n_process=jobs if len(texts) > 5000 else 1))
-    found: dict[tuple[str, str], UnitTerms] = {}
-    for doc_units, content, cached in docs:
-        if cached is None:
-            cached = [next(parsed) for _ in range(len(doc_units))]
-            cache.put(content, cached)
-        found.update(zip(zip(doc_units["doc_id"], doc_units["unit_id"], strict=True), cached, strict=True))
-    cache.prune(content for _, content, _ in docs)
+# --------------------------------------------------------------------------- corpus level
+
+CORPUS_ANALYSES = ("themes", "recurrence")
+
+
+@dataclass
+class SharedInputs:
+    """What the corpus-level analyses read; forked workers inherit it rather than receive
+    a copy."""
+
+    content: pd.DataFrame  # content units with their conference columns
+    content_terms: list[list[str]]
+    content_groups: list[str]  # each content unit's document content hash
+    conference_list: pd.DataFrame
+    theme_settings: ThemeSettings
+    theme_jobs: int
+    cache_root: str
+    recs: pd.DataFrame
+    units: pd.DataFrame
+    confs: pd.DataFrame
+    terms: dict[tuple[str, str], UnitTerms]
+    vocabulary: Vocabulary
+    background: list[list[str]]
+    gold_pairs: list[tuple[str, str]]
+    threshold_setting: object
+
+
+@dataclass
+class ThemeResult:
+    """The theme tables, and the theme of recommendations that are not content units:
+    plain tables, so the process that receives them need not import scikit-learn."""
+
+    themes: pd.DataFrame
+    unit_themes: pd.DataFrame
+    shares: pd.DataFrame
+    selection: pd.DataFrame
+    method: str
+    k: int
+    other_units: dict[tuple[str, str], str]
+
+
+_SHARED: SharedInputs | None = None
+
+
+def _share(inputs: SharedInputs | None) -> None:
+    global _SHARED
+    _SHARED = inputs
+
+
+def corpus_analysis(name: str) -> object:
+    """One of the independent corpus-level analyses (``CORPUS_ANALYSES``), run in a worker."""
+    assert _SHARED is not None
+    return _themes(_SHARED) if name == "themes" else _recurrence(_SHARED)
+
+
+def _themes(shared: SharedInputs) -> ThemeResult:
+    """The theme model and its tables. The choice of k is cached by what it depends on
+    (``themes.fit_themes``), so a new memo outside the selection sample does not redo it."""
+    from pipeline.analyze.terms import display_forms
+    from pipeline.analyze.themes import assign_themes, fit_themes, theme_shares, theme_tables
+
+    cache = DocumentCache(Path(shared.cache_root), "analyze-themes", code_fingerprint("analyze/themes.py"))
+    model, corpus = fit_themes(
+        shared.content_terms, shared.theme_settings, shared.theme_jobs, shared.content_groups, cache
+    )
+    cache.prune([model.selection_key] if model.selection_key else [])
+    terms = shared.terms
+    content_keys = zip(shared.content["doc_id"], shared.content["unit_id"], strict=True)
+    display = display_forms(terms[k] for k in content_keys)
+    themes, unit_themes = theme_tables(shared.content, model, corpus, display)
+    shares = theme_shares(unit_themes, themes, shared.conference_list)
+    # a recommendation that is not a content unit (a heading, say) gets the closest theme
+    assigned = set(zip(unit_themes["doc_id"], unit_themes["unit_id"], strict=True))
+    rec_keys = zip(shared.recs["doc_id"], shared.recs["unit_id"], strict=True)
+    others = [k for k in rec_keys if k not in assigned and k in terms]
+    other_units: dict[tuple[str, str], str] = {}
+    if others and model.k:
+        found = assign_themes([terms[k].nominal for k in others], corpus, model, themes)
+        other_units = dict(zip(others, found, strict=True))
+    return ThemeResult(themes, unit_themes, shares, model.selection, model.method, model.k, other_units)
+
+
+def _recurrence(shared: SharedInputs) -> tuple:
+    """Recurring recommendations (``recurrence.find_recurring``)."""
+    from pipeline.analyze.recurrence import find_recurring
+    from pipeline.analyze.terms import UnitTerms
+
+    terms = shared.terms
+    return find_recurring(
+        shared.recs,
+        shared.units,
+        shared.confs,
+        lambda d, u: terms.get((d, u), UnitTerms()),
+        shared.vocabulary,
+        shared.background,
+        shared.gold_pairs,
+        shared.threshold_setting,
+    )
+
+
+# --------------------------------------------------------------------------- per document
+
+
+@dataclass
+class TermsJob:
+    """One document's units to parse for terms; plain data for workers and clusters."""
+
+    doc_id: str
+    unit_ids: list[str]
+    texts: list[str]
+    content_hash: str
+    model: str
+    batch_size: int
+    cache_root: str
+    fingerprint: str
+
+
+@lru_cache(maxsize=2)
+def _extractor(model: str, batch_size: int) -> TermExtractor:
+    """The term extractor, built once per process (workers reuse it for every document)."""
+    from pipeline.analyze.terms import TermExtractor, load_word_list
+    from pipeline.nlp import load_model
+
+    return TermExtractor(
+        load_model(model, exclude=("ner",)),
+        # what marks a recommendation ("greater", "encourage") is not what it is about
+        load_word_list("theme_stopwords.txt") | load_word_list("advice_words.txt"),
+        batch_size=batch_size,
+    )
+
+
+def warm_up(model: str, batch_size: int) -> None:
+    """Load the spaCy pipeline once per worker process, before its first document."""
+    _extractor(model, batch_size)
+
+
+def terms_one(job: TermsJob) -> list[UnitTerms]:
+    """Terms of one document's units, parsed and cached (runs in a worker)."""
+    found = _extractor(job.model, job.batch_size).extract(job.texts)
+    DocumentCache(Path(job.cache_root), "analyze", job.fingerprint).put(job.content_hash, found)
     return found
 
 
-def _with_themes(recs, unit_themes, themes, terms, corpus, model) -> pd.DataFrame:
+def _terms_of(
+    ctx: Context, units: pd.DataFrame, keys: set[tuple[str, str]]
+) -> tuple[dict[tuple[str, str], UnitTerms], dict[str, tuple[str, list[str]]]]:
+    """(doc_id, unit_id) -> terms for every unit any analysis looks at: the documents whose
+    units changed are parsed (over ``--jobs`` processes or the Dask cluster), the others
+    come from the cache, so a run after adding one memo parses one memo. Also returns each
+    document's content hash and unit ids (what its cache entries are keyed by)."""
+    from pipeline.runner import imap_documents
+
+    fingerprint = _terms_fingerprint(ctx)
+    cache = DocumentCache(ctx.paths.cache, "analyze", fingerprint)
+    model = str(ctx.settings["extract"]["model"])
+    batch_size = int(ctx.settings["extract"].get("batch_size", 64))
+    wanted = np.fromiter(
+        (k in keys for k in zip(units["doc_id"], units["unit_id"], strict=True)), bool, len(units)
+    )
+    found: dict[tuple[str, str], UnitTerms] = {}
+    documents: dict[str, tuple[str, list[str]]] = {}
+    missing = []
+    for doc_id, doc_units in units[wanted].groupby("doc_id", sort=True):
+        unit_ids, texts = doc_units["unit_id"].tolist(), doc_units["text"].tolist()
+        content = sha256_text(*[f"{u}\x1e{t}" for u, t in zip(unit_ids, texts, strict=True)])
+        documents[str(doc_id)] = (content, unit_ids)
+        cached = cache.get(content)
+        if cached is None:
+            missing.append(
+                TermsJob(
+                    str(doc_id),
+                    unit_ids,
+                    texts,
+                    content,
+                    model,
+                    batch_size,
+                    str(ctx.paths.cache),
+                    fingerprint,
+                )
+            )
+        else:
+            found.update(zip(((doc_id, u) for u in unit_ids), cached, strict=True))
+    if missing:
+        from pipeline.nlp import ModelNotFound, resolve_model
+
+        try:
+            resolve_model(model)
+        except ModelNotFound as error:
+            raise SystemExit(f"error: {error}") from None
+    parsed = imap_documents(
+        terms_one,
+        missing,
+        jobs=ctx.jobs,
+        scheduler=ctx.scheduler,
+        desc="analyze: terms",
+        initializer=warm_up,
+        initargs=(model, batch_size),
+    )
+    for job, result in zip(missing, parsed, strict=True):
+        found.update(zip(((job.doc_id, u) for u in job.unit_ids), result, strict=True))
+    cache.prune(content for content, _ in documents.values())
+    print(
+        f"analyze: terms of {len(missing)} of {len(documents)} documents parsed, "
+        f"{len(documents) - len(missing)} from cache",
+        file=sys.stderr,
+    )
+    return found, documents
+
+
+def _features_of(
+    ctx: Context,
+    documents: dict[str, tuple[str, list[str]]],
+    terms: dict[tuple[str, str], UnitTerms],
+    vocabulary: Vocabulary,
+) -> dict[tuple[str, str], list[str]]:
+    """What recurrence compares of each unit (``Vocabulary.features``), cached per document
+    beside its terms: on a large corpus computing them all takes a second of every run."""
+    fingerprint = sha256_text(
+        _terms_fingerprint(ctx),
+        code_fingerprint("analyze/recurrence.py", "data/concepts.txt", "data/advice_words.txt"),
+    )[:16]
+    cache = DocumentCache(ctx.paths.cache, "analyze-features", fingerprint)
+    found: dict[tuple[str, str], list[str]] = {}
+    for doc_id, (content, unit_ids) in documents.items():
+        keys = [(doc_id, u) for u in unit_ids]
+        cached = cache.get(content)
+        if cached is None:
+            cached = [vocabulary.features([terms[k]]) for k in keys]
+            cache.put(content, cached)
+        found.update(zip(keys, cached, strict=True))
+    cache.prune(content for content, _ in documents.values())
+    return found
+
+
+def _with_themes(recs: pd.DataFrame, themed: ThemeResult) -> pd.DataFrame:
     """recommendations.csv with ``theme`` (and ``theme_label``) filled; other columns kept.
 
     A recommendation that is a content unit has that unit's theme; any other (a heading,
     say) gets the theme whose term profile is closest."""
+    unit_themes, themes = themed.unit_themes, themed.themes
     keys = list(zip(recs["doc_id"], recs["unit_id"], strict=True))
     by_unit = dict(
         zip(
             zip(unit_themes["doc_id"], unit_themes["unit_id"], strict=True), unit_themes["theme"], strict=True
         )
     )
-    missing = [k for k in keys if k not in by_unit and k in terms]
-    if missing and model.k:
-        assigned = assign_themes([terms[k].nominal for k in missing], corpus, model, themes)
-        by_unit.update(zip(missing, assigned, strict=True))
+    by_unit.update(themed.other_units)
     labels = dict(zip(themes["theme"], themes["label"], strict=True))
     recs = recs.copy()
     recs["theme"] = [by_unit.get(k, "") for k in keys]

@@ -14,11 +14,14 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-
-from spacy.language import Language
-from spacy.tokens import Doc, Token
+from typing import TYPE_CHECKING
 
 from pipeline.config import data_path
+
+if TYPE_CHECKING:  # spaCy is imported only where units are parsed (recurrence and the
+    # report import this module for UnitTerms and must stay cheap to import)
+    from spacy.language import Language
+    from spacy.tokens import Doc, Token
 
 CONTENT_POS = frozenset({"NOUN", "PROPN", "ADJ"})
 MODIFIER_DEPS = frozenset({"amod", "compound", "nmod", "nn"})

@@ -13,19 +13,19 @@ Everything is seeded: the same units give the same themes.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix
-from sklearn.cluster import KMeans
-from sklearn.decomposition import NMF, LatentDirichletAllocation
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
-from threadpoolctl import threadpool_limits
+
+if TYPE_CHECKING:  # scikit-learn and SciPy are imported where models are fitted: the report
+    # imports this module for its label helpers and must start fast
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import TfidfVectorizer
 
 METHODS = ("nmf", "lda", "kmeans")
 SELECTION_COLUMNS = ["method", "k", "stability", "coherence", "chosen"]
@@ -44,9 +44,12 @@ class ThemeSettings:
     n_samples: int = 6  # subsamples per k for stability
     sample_fraction: float = 0.8
     min_units_per_theme: int = 5  # bounds k on small corpora
-    compare: bool = True  # also fit the other methods and record the comparison
-    compare_max_units: int = 3000  # above this, only the configured method is measured
-    selection_max_units: int = 5000  # above this, k is chosen on a seeded sample of units
+    # also fit the other methods and record the comparison: "auto" = when the corpus has
+    # at most compare_max_units units (LDA alone takes minutes on a few thousand), or
+    # true / false
+    compare: bool | str = "auto"
+    compare_max_units: int = 150
+    selection_max_units: int = 2000  # above this, k is chosen on a seeded sample of units
 
     @classmethod
     def from_settings(cls, section: dict) -> ThemeSettings:
@@ -75,6 +78,7 @@ class ThemeModel:
     unit_weights: np.ndarray  # n_units x k, >= 0
     term_weights: np.ndarray  # k x n_terms, >= 0
     selection: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SELECTION_COLUMNS))
+    selection_key: str = ""  # what the selection was cached under ("" when not chosen)
 
 
 def _identity(items: list[str]) -> list[str]:
@@ -88,6 +92,9 @@ def build_corpus(term_lists: Sequence[list[str]]) -> Corpus:
     corpus of a few dozen, when there are fewer than 20 units), and a term in more than
     60 % of the units separates nothing.
     """
+    from scipy.sparse import csr_matrix
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+
     n = len(term_lists)
     min_df = 2 if n >= 20 else 1
     docs = [terms if terms else [] for terms in term_lists]
@@ -104,6 +111,10 @@ def build_corpus(term_lists: Sequence[list[str]]) -> Corpus:
 
 def fit(method: str, corpus: Corpus, k: int, seed: int, rows: np.ndarray | None = None):
     """(unit weights, term weights) of one model; ``rows`` restricts it to a subsample."""
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import NMF, LatentDirichletAllocation
+    from sklearn.exceptions import ConvergenceWarning
+
     tfidf = corpus.tfidf if rows is None else corpus.tfidf[rows]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -130,16 +141,24 @@ def _top_sets(term_weights: np.ndarray, top: int = TOP_TERMS) -> list[set[int]]:
 
 
 def _matched_jaccard(ref: list[set[int]], other: list[set[int]]) -> float:
+    from scipy.optimize import linear_sum_assignment
+
     sim = np.array([[len(a & b) / len(a | b) if a | b else 1.0 for b in other] for a in ref])
     rows, cols = linear_sum_assignment(-sim)
     return float(sim[rows, cols].mean())
 
 
-def stability(method: str, corpus: Corpus, k: int, settings: ThemeSettings) -> float:
-    """Mean matched top-term Jaccard between the full model and subsample models."""
+def stability(
+    method: str, corpus: Corpus, k: int, settings: ThemeSettings, reference: np.ndarray | None = None
+) -> float:
+    """Mean matched top-term Jaccard between the full model and subsample models.
+
+    ``reference`` is the full model's term weights when the caller has fitted it already
+    (the same fit serves coherence and, without sampling, the final model)."""
     if k <= 1:
         return 1.0
-    _, reference = fit(method, corpus, k, settings.seed)
+    if reference is None:
+        _, reference = fit(method, corpus, k, settings.seed)
     ref = _top_sets(reference)
     n = corpus.n_units
     size = max(k + 1, int(round(settings.sample_fraction * n)))
@@ -186,21 +205,65 @@ def k_range(n_units: int, n_terms: int, settings: ThemeSettings) -> list[int]:
     return list(range(lower, upper + 1))
 
 
+Fits = dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]
+PARALLEL_MIN_UNITS = 1000  # below this, the selection is quicker than starting worker processes
+_SHARED: tuple[Corpus, ThemeSettings] | None = None  # what a selection worker measures on
+
+
+def _measure(corpus: Corpus, settings: ThemeSettings, method: str, k: int) -> tuple[dict, tuple]:
+    """One row of the selection table and the (method, k) model on ``corpus`` (fitted once:
+    it is the stability reference, the coherence model and, unsampled, the final model)."""
+    from threadpoolctl import threadpool_limits
+
+    # many small fits: one thread each is several times faster than a thread pool, and the
+    # result does not depend on how many cores the machine has
+    with threadpool_limits(1):
+        fitted = fit(method, corpus, k, settings.seed)
+        row = {
+            "method": method,
+            "k": k,
+            "stability": round(stability(method, corpus, k, settings, fitted[1]), 4),
+            "coherence": round(coherence(fitted[1], corpus), 4),
+        }
+    return row, fitted
+
+
+def _share(corpus: Corpus, settings: ThemeSettings) -> None:
+    global _SHARED
+    _SHARED = (corpus, settings)
+
+
+def _measure_shared(cell: tuple[str, int]) -> tuple[dict, tuple]:
+    assert _SHARED is not None
+    return _measure(*_SHARED, *cell)
+
+
+def _selection(
+    corpus: Corpus, settings: ThemeSettings, methods: Sequence[str], jobs: int = 1
+) -> tuple[pd.DataFrame, Fits]:
+    """The selection table, and each (method, k)'s model on ``corpus``. The cells are
+    independent and deterministic, so ``jobs`` worker processes measure them with the same
+    result as one."""
+    cells = [(m, k) for m in methods for k in k_range(corpus.n_units, len(corpus.vocabulary), settings)]
+    if jobs > 1 and len(cells) > 1 and corpus.n_units >= PARALLEL_MIN_UNITS:
+        from pipeline.runner import imap_documents
+
+        measured = list(
+            imap_documents(
+                _measure_shared, cells, jobs=jobs, desc="analyze: themes", initializer=_share,
+                initargs=(corpus, settings),
+            )
+        )  # fmt: skip
+    else:
+        measured = [_measure(corpus, settings, m, k) for m, k in cells]
+    rows = [row for row, _ in measured]
+    fits = {cell: fitted for cell, (_, fitted) in zip(cells, measured, strict=True)}
+    return pd.DataFrame(rows, columns=["method", "k", "stability", "coherence"]), fits
+
+
 def selection_table(corpus: Corpus, settings: ThemeSettings, methods: Sequence[str]) -> pd.DataFrame:
     """Stability and coherence of every method at every candidate k."""
-    rows = []
-    for method in methods:
-        for k in k_range(corpus.n_units, len(corpus.vocabulary), settings):
-            _, weights = fit(method, corpus, k, settings.seed)
-            rows.append(
-                {
-                    "method": method,
-                    "k": k,
-                    "stability": round(stability(method, corpus, k, settings), 4),
-                    "coherence": round(coherence(weights, corpus), 4),
-                }
-            )
-    return pd.DataFrame(rows, columns=["method", "k", "stability", "coherence"])
+    return _selection(corpus, settings, methods)[0]
 
 
 def best_k(table: pd.DataFrame, method: str) -> int:
@@ -218,41 +281,118 @@ def choose_method(table: pd.DataFrame) -> str:
     return sorted(best)[0][2]
 
 
-def _sample(corpus: Corpus, settings: ThemeSettings) -> Corpus:
-    """The units k is chosen on: all of them, or a seeded sample of a large corpus (the
-    stability of a k is a property of the kind of text, not of every last unit)."""
-    if corpus.n_units <= settings.selection_max_units:
-        return corpus
-    rng = np.random.default_rng(settings.seed)
-    rows = np.sort(rng.choice(corpus.n_units, size=settings.selection_max_units, replace=False))
-    return Corpus(corpus.tfidf[rows], corpus.counts[rows], corpus.vocabulary, corpus.vectorizer)
+def selection_rows(
+    n_units: int, settings: ThemeSettings, groups: Sequence[str] | None = None
+) -> np.ndarray | None:
+    """The units k is chosen on: ``None`` for all of them, or a sample of a large corpus
+    (the stability of a k is a property of the kind of text, not of every last unit).
+
+    With ``groups`` (one key per unit, e.g. its document's content hash) the sample is made
+    of whole documents, taken in the order of a seeded hash of their key until
+    ``selection_max_units`` is reached: adding a memo then leaves the sample as it was,
+    unless the new memo itself falls into it, and the selection can be reused. Without
+    groups, a seeded random sample of units.
+    """
+    if n_units <= settings.selection_max_units:
+        return None
+    if groups is None:
+        rng = np.random.default_rng(settings.seed)
+        return np.sort(rng.choice(n_units, size=settings.selection_max_units, replace=False))
+    members: dict[str, list[int]] = {}
+    for row, key in enumerate(groups):
+        members.setdefault(key, []).append(row)
+    ranked = sorted(members, key=lambda key: hashlib.sha256(f"{settings.seed}\x1f{key}".encode()).hexdigest())
+    rows: list[int] = []
+    for key in ranked:
+        if rows and len(rows) + len(members[key]) > settings.selection_max_units:
+            break
+        rows += members[key]
+    return np.sort(np.asarray(rows))
 
 
-def fit_themes(term_lists: Sequence[list[str]], settings: ThemeSettings) -> tuple[ThemeModel, Corpus]:
-    """The theme model of a corpus, with the table of how it was chosen."""
+class SelectionCache(Protocol):
+    """Where a selection table can be kept between runs (``pipeline.cache.DocumentCache``)."""
+
+    def get(self, key: str) -> Any | None: ...
+
+    def put(self, key: str, value: Any) -> None: ...
+
+
+def _selection_key(term_lists: Sequence[list[str]], settings: ThemeSettings, methods: Sequence[str]) -> str:
+    """What a selection table depends on: the units it was measured on and the settings."""
+    digest = hashlib.sha256()
+    shaping = (
+        settings.min_themes, settings.max_themes, settings.seed, settings.n_samples,
+        settings.sample_fraction, settings.min_units_per_theme, tuple(methods),
+    )  # fmt: skip
+    digest.update(repr(shaping).encode())
+    for terms in term_lists:
+        digest.update("\x1f".join(terms).encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def _compares(settings: ThemeSettings, n_units: int) -> bool:
+    """Whether the other methods are fitted too (``compare``: true, false or "auto")."""
+    setting = str(settings.compare).strip().lower()
+    if setting == "auto":
+        return n_units <= settings.compare_max_units
+    return setting in {"true", "1", "yes"}
+
+
+def fit_themes(
+    term_lists: Sequence[list[str]],
+    settings: ThemeSettings,
+    jobs: int = 1,
+    groups: Sequence[str] | None = None,
+    cache: SelectionCache | None = None,
+) -> tuple[ThemeModel, Corpus]:
+    """The theme model of a corpus, with the table of how it was chosen.
+
+    The selection is measured over ``jobs`` processes on a large corpus (the result does
+    not depend on ``jobs``), on the sample ``selection_rows`` gives (``groups``: see
+    there), and is kept in ``cache`` keyed by exactly what it depends on, so a run whose
+    sample did not change reuses it. The final model is always fitted on every unit.
+    """
+    from threadpoolctl import threadpool_limits
+
     corpus = build_corpus(term_lists)
     if corpus.n_units == 0 or not corpus.vocabulary:
         empty = ThemeModel(settings.method, 0, np.zeros((corpus.n_units, 0)), np.zeros((0, 0)))
         return empty, corpus
     method = settings.method if settings.method in METHODS else "auto"
-    compare = settings.compare and corpus.n_units <= settings.compare_max_units
-    methods = list(METHODS) if compare or method == "auto" else [method]
-    fixed = str(settings.n_themes).strip().lower() != "auto"
-    if fixed:
+    methods = list(METHODS) if _compares(settings, corpus.n_units) or method == "auto" else [method]
+    fits: Fits = {}
+    key = ""
+    if str(settings.n_themes).strip().lower() != "auto":
         k = max(1, min(int(settings.n_themes), corpus.n_units, len(corpus.vocabulary)))
         table = pd.DataFrame(columns=SELECTION_COLUMNS[:-1])
         if method == "auto":
             method = "nmf"
     else:
-        # many tiny fits: one thread each is several times faster than a thread pool
-        with threadpool_limits(1):
-            table = selection_table(_sample(corpus, settings), settings, methods)
+        rows = selection_rows(corpus.n_units, settings, groups)
+        sample_terms = term_lists if rows is None else [term_lists[i] for i in rows]
+        key = _selection_key(sample_terms, settings, methods)
+        table = cache.get(key) if cache is not None else None
+        if table is None:
+            # the sample is a corpus of its own: its TF-IDF depends on nothing outside it
+            sample = corpus if rows is None else build_corpus(sample_terms)
+            table, fits = _selection(sample, settings, methods, jobs)
+            if cache is not None:
+                cache.put(key, table)
+            if rows is not None:
+                fits = {}  # fitted on the sample: the final model needs all units
         if method == "auto":
             method = choose_method(table)
         k = best_k(table, method)
+    if (method, k) in fits:
+        weights, terms = fits[method, k]
+    else:
+        with threadpool_limits(1):  # as in the selection: the same fit on any machine
+            weights, terms = fit(method, corpus, k, settings.seed)
     table = table.assign(chosen=(table["method"] == method) & (table["k"] == k))
-    weights, terms = fit(method, corpus, k, settings.seed)
-    return ThemeModel(method, k, np.asarray(weights), np.asarray(terms), table), corpus
+    model = ThemeModel(method, k, np.asarray(weights), np.asarray(terms), table, selection_key=key)
+    return model, corpus
 
 
 # --------------------------------------------------------------------------- labels

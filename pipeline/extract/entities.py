@@ -10,7 +10,7 @@ and with it in another gets the "Name (ACR)" form in both (``unify_canonicals``)
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -117,20 +117,34 @@ def document_entities(
     return sorted(rows, key=lambda r: (order[r["unit_id"]], int(r["start"])))
 
 
-def unify_canonicals(entities: pd.DataFrame) -> pd.DataFrame:
-    """Give an organization the same canonical name in every document: a bare "Name" found
-    by the model becomes "Name (ACR)" when some document defines that acronym."""
-    if entities.empty:
-        return entities
-    orgs = entities["label"] == "ORG"
-    with_acronym = {}
-    for canonical in entities.loc[orgs, "canonical"].unique():
+def acronym_forms(canonicals: Iterable[str]) -> dict[str, str]:
+    """Bare organization name -> its first "Name (ACR)" form among ``canonicals`` (in order)."""
+    with_acronym: dict[str, str] = {}
+    for canonical in canonicals:
         name, acronym = name_parts(canonical)
         if acronym:
             with_acronym.setdefault(name, canonical)
+    return with_acronym
+
+
+def apply_acronym_forms(entities: pd.DataFrame, with_acronym: dict[str, str]) -> pd.DataFrame:
+    """Rename bare model or acronym-learned organization mentions to their "Name (ACR)"
+    form; row by row, so a table can be done in pieces."""
+    if entities.empty:
+        return entities
+    orgs = entities["label"] == "ORG"
     bare = (
         orgs & entities["source"].isin(["model", "acronym"]) & entities["canonical"].isin(list(with_acronym))
     )
     entities = entities.copy()
     entities.loc[bare, "canonical"] = entities.loc[bare, "canonical"].map(with_acronym)
     return entities
+
+
+def unify_canonicals(entities: pd.DataFrame) -> pd.DataFrame:
+    """Give an organization the same canonical name in every document: a bare "Name" found
+    by the model becomes "Name (ACR)" when some document defines that acronym."""
+    if entities.empty:
+        return entities
+    orgs = entities["label"] == "ORG"
+    return apply_acronym_forms(entities, acronym_forms(entities.loc[orgs, "canonical"].unique()))

@@ -2,28 +2,37 @@
 
 Each document is processed alone (``extract_one``, picklable for process pools and Dask) and
 its result cached by the hash of its units, the ``[extract]`` settings, the code and the
-knowledge files; a stage whose inputs have not moved is skipped.
+knowledge files; a stage whose inputs have not moved is skipped. Cached documents are read
+in this process and only the others go to the workers, so a run after adding one memo
+parses one memo (and starts no worker pool). Results are written as they arrive, one
+document at a time, so memory does not grow with the corpus.
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import IO, overload
 
+import numpy as np
 import pandas as pd
 
 from pipeline.cache import DocumentCache, StageState, code_fingerprint, files_fingerprint, sha256_text
 from pipeline.config import Context
 from pipeline.extract.cues import CueLexicon
-from pipeline.extract.entities import ENTITY_COLUMNS, document_entities, unify_canonicals
+from pipeline.extract.entities import ENTITY_COLUMNS, acronym_forms, apply_acronym_forms, document_entities
 from pipeline.extract.gazetteer import data_fingerprint, load_knowledge, resolve_data_dir
 from pipeline.extract.recommendations import RECOMMENDATION_COLUMNS, ActorLexicon, document_recommendations
-from pipeline.runner import map_documents
-from pipeline.tableio import output_batch, read_table, write_table
+from pipeline.runner import imap_documents
+from pipeline.tableio import TableWriter, output_batch, read_table
 
 UNIT_FIELDS = ["unit_id", "section", "kind", "text", "block", "level", "marker"]
+WRITE_ROWS = 5000  # rows gathered before a write: bounded memory, few slow to_csv calls
 
 
 @dataclass
@@ -98,7 +107,7 @@ def _content_fingerprint(ctx: Context, data_dir: str) -> str:
     )
 
 
-def run(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run(ctx: Context) -> dict[str, int]:
     """Find entities and recommendations in every unit; write entities.csv and recommendations.csv."""
     units_csv = ctx.paths.table("units")
     if not units_csv.is_file():
@@ -111,51 +120,125 @@ def run(ctx: Context) -> tuple[pd.DataFrame, pd.DataFrame]:
     stage_fp = files_fingerprint([units_csv]) + content_fp
     if not ctx.force and state.up_to_date(stage_fp, [entities_csv, recommendations_csv]):
         print("extract: up to date", file=sys.stderr)
-        return read_table(entities_csv), read_table(recommendations_csv)
-
-    from pipeline.nlp import ModelNotFound, resolve_model  # spaCy: imported only for real work
-
-    try:
-        resolve_model(model)  # a missing model is one clear line, not a traceback per worker
-    except ModelNotFound as error:
-        raise SystemExit(f"error: {error}") from None
+        return {}
 
     units = read_table(units_csv, columns=["doc_id", *UNIT_FIELDS])
-    jobs = [
-        ExtractJob(
-            doc_id=str(doc_id),
-            units=group[UNIT_FIELDS].to_dict("records"),
-            model=model,
-            data_dir=data_dir,
-            batch_size=int(settings.get("batch_size", 64)),
-            cache_root=str(ctx.paths.cache),
-            fingerprint=content_fp,
-        )
-        for doc_id, group in units.groupby("doc_id", sort=False)
-    ]
-    results = map_documents(
+    positions = units.groupby("doc_id", sort=False).indices  # doc_id -> its rows, in order
+    cache = DocumentCache(ctx.paths.cache, "extract", content_fp)
+    batch_size = int(settings.get("batch_size", 64))
+
+    def job(doc_id: str) -> ExtractJob:
+        rows = units.iloc[positions[doc_id]][UNIT_FIELDS].to_dict("records")
+        return ExtractJob(str(doc_id), rows, model, data_dir, batch_size, str(ctx.paths.cache), content_fp)
+
+    # the cache is looked at here, and only what it lacks is sent to the workers
+    keys = _content_hashes(units, positions)
+    todo = _Jobs([doc_id for doc_id, key in keys.items() if cache.get(key) is None], job)
+    if todo:
+        from pipeline.nlp import ModelNotFound, resolve_model  # spaCy: imported only for real work
+
+        try:
+            resolve_model(model)  # a missing model is one clear line, not a traceback per worker
+        except ModelNotFound as error:
+            raise SystemExit(f"error: {error}") from None
+    parsed = imap_documents(
         extract_one,
-        jobs,
+        todo,
         jobs=ctx.jobs,
         scheduler=ctx.scheduler,
         desc="extract",
         initializer=warm_up,
         initargs=(model, data_dir),
     )
-    entities = unify_canonicals(
-        pd.DataFrame([r for res in results for r in res.entities], columns=ENTITY_COLUMNS)
-    )
-    recommendations = pd.DataFrame(
-        [r for res in results for r in res.recommendations], columns=RECOMMENDATION_COLUMNS
-    )
+    computed = set(todo.doc_ids)
+
+    def results() -> Iterator[ExtractResult]:
+        """Every document's result in units.csv order: parsed ones as the workers return
+        them, the others from the cache."""
+        for doc_id, key in keys.items():
+            if doc_id in computed:
+                yield next(parsed)
+            else:
+                yield cache.get(key) or extract_one(job(doc_id))
+
     with output_batch():  # entities.csv and recommendations.csv appear together or not at all
-        write_table(entities, entities_csv)
-        write_table(recommendations, recommendations_csv)
+        n_entities, n_recommendations = _write_tables(results(), entities_csv, recommendations_csv)
         state.record(stage_fp)
-    DocumentCache(ctx.paths.cache, "extract", content_fp).prune(job.content_hash for job in jobs)
+    cache.prune(keys.values())
     print(
-        f"extract: {len(jobs)} documents, {len(entities)} entity mentions, "
-        f"{len(recommendations)} recommendations",
+        f"extract: {len(todo)} of {len(keys)} documents parsed, {len(keys) - len(todo)} from cache; "
+        f"{n_entities} entity mentions, {n_recommendations} recommendations",
         file=sys.stderr,
     )
-    return entities, recommendations
+    return {"documents": len(keys), "parsed": len(todo), "entities": n_entities}
+
+
+def _content_hashes(units: pd.DataFrame, positions: dict[str, np.ndarray]) -> dict[str, str]:
+    """Each document's ``ExtractJob.content_hash``, from whole columns at once (building
+    every job only to hash it costs seconds on a large corpus)."""
+    rows = units[UNIT_FIELDS[0]].astype(str)
+    for name in UNIT_FIELDS[1:]:
+        rows = rows + "\x1e" + units[name].astype(str)
+    values = rows.to_numpy()
+    return {doc_id: sha256_text(str(doc_id), *values[rows_of]) for doc_id, rows_of in positions.items()}
+
+
+class _Jobs(Sequence[ExtractJob]):
+    """The documents to parse, each job built only when a worker is about to get it (a
+    job carries its document's units: building them all first would hold the corpus twice)."""
+
+    def __init__(self, doc_ids: list[str], build: Callable[[str], ExtractJob]) -> None:
+        self.doc_ids = doc_ids
+        self._build = build
+
+    def __len__(self) -> int:
+        return len(self.doc_ids)
+
+    @overload
+    def __getitem__(self, index: int) -> ExtractJob: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ExtractJob]: ...
+    def __getitem__(self, index: int | slice) -> ExtractJob | list[ExtractJob]:
+        if isinstance(index, slice):
+            return [self._build(d) for d in self.doc_ids[index]]
+        return self._build(self.doc_ids[index])
+
+
+def _flush(recs: list[dict], ents: list[dict], recs_out: TableWriter, spool: IO[str]) -> tuple[list, list]:
+    recs_out.write(recs)
+    if ents:
+        pd.DataFrame(ents, columns=ENTITY_COLUMNS).to_csv(spool, index=False, header=False)
+    return [], []
+
+
+def _write_tables(
+    results: Iterator[ExtractResult], entities_csv: Path, recommendations_csv: Path
+) -> tuple[int, int]:
+    """Write both tables one document at a time.
+
+    Recommendations go straight to their table. Entity rows are spooled to a temporary file
+    first: an organization's canonical name depends on every document (``unify_canonicals``),
+    so the names are settled on a second, streamed pass once all documents are in.
+    """
+    canonicals: dict[str, None] = {}  # ORG canonical names in order of first mention
+    with contextlib.ExitStack() as stack:
+        spool = stack.enter_context(
+            tempfile.TemporaryFile("w+", encoding="utf-8", newline="", dir=entities_csv.parent)
+        )
+        recs_out = stack.enter_context(TableWriter(recommendations_csv, RECOMMENDATION_COLUMNS))
+        pd.DataFrame(columns=ENTITY_COLUMNS).to_csv(spool, index=False)
+        recs: list[dict] = []
+        ents: list[dict] = []
+        for result in results:
+            recs += result.recommendations
+            ents += result.entities
+            canonicals.update((r["canonical"], None) for r in result.entities if r["label"] == "ORG")
+            if len(recs) + len(ents) >= WRITE_ROWS:  # a few documents per write: to_csv is slow to start
+                recs, ents = _flush(recs, ents, recs_out, spool)
+        _flush(recs, ents, recs_out, spool)
+        with_acronym = acronym_forms(canonicals)
+        spool.seek(0)
+        with TableWriter(entities_csv, ENTITY_COLUMNS) as entities_out:
+            for chunk in pd.read_csv(spool, dtype=str, keep_default_na=False, chunksize=WRITE_ROWS):
+                entities_out.write(apply_acronym_forms(chunk, with_acronym).to_dict("records"))
+    return entities_out.rows_written, recs_out.rows_written

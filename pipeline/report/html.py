@@ -9,6 +9,7 @@ units, so every link resolves inside the page.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from html import escape
 
 import pandas as pd
@@ -54,7 +55,19 @@ class Page:
         self.data = data
         self.cited: set[tuple[str, str]] = set()
         units = data["units"]
-        self.units = units.set_index(["doc_id", "unit_id"]) if not units.empty else pd.DataFrame()
+        # (doc_id, unit_id) -> (text, section, kind): a dict, as thousands of units are looked up
+        columns = [units[c] if c in units.columns else [""] * len(units) for c in ("text", "section", "kind")]
+        self.units: dict[tuple[str, str], tuple[str, str, str]] = (
+            dict(
+                zip(
+                    zip(units["doc_id"], units["unit_id"], strict=True),
+                    zip(*columns, strict=True),
+                    strict=True,
+                )
+            )
+            if not units.empty
+            else {}
+        )
         docs = data["documents"]
         self.years = dict(zip(docs.get("doc_id", []), docs.get("year", []), strict=True))
 
@@ -76,9 +89,27 @@ class Page:
         return f"<span class=muted>— {escape(str(conference))} {escape(str(year))}, {link}</span>"
 
 
-def _img(png: bytes, alt: str) -> str:
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{escape(alt)}">'
+def _img(png: bytes | None, name: str, alt: str) -> str:
+    source = (
+        f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}"
+        if png is not None
+        else _pending(name)
+    )
+    return f'<img src="{source}" alt="{escape(alt)}">'
+
+
+def _pending(name: str) -> str:
+    """Where a chart not drawn yet goes: a "<" never survives ``escape``, so memo text
+    cannot contain this."""
+    return f"<pending chart {name}>"
+
+
+def embed(page: str, pngs: Mapping[str, bytes]) -> str:
+    """The page rendered without charts (``render(data, None)``), with the charts put in:
+    the page can then be rendered while the charts are being drawn."""
+    for name, png in pngs.items():
+        page = page.replace(_pending(name), f"data:image/png;base64,{base64.b64encode(png).decode('ascii')}")
+    return page
 
 
 def _pct(value: float) -> str:
@@ -268,12 +299,7 @@ def documents_html(page: Page) -> str:
             f" · id <code>{escape(doc_id)}</code></p><ol>"
         )
         for unit_id in sorted(by_doc[doc_id], key=lambda u: (pd.to_numeric(u, errors="coerce"), u)):
-            key = (doc_id, unit_id)
-            if not page.units.empty and key in page.units.index:
-                unit = page.units.loc[key]
-                text, section, kind = unit["text"], unit.get("section", ""), unit.get("kind", "")
-            else:
-                text, section, kind = "(unit not found in units.csv)", "", ""
+            text, section, kind = page.units.get((doc_id, unit_id), ("(unit not found in units.csv)", "", ""))
             out.append(
                 f'<li class=unit id="{escape(anchor(doc_id, unit_id))}" value="{escape(str(unit_id))}">'
                 f"{escape(str(text))} <span class=muted>[{escape(str(kind))}"
@@ -284,8 +310,9 @@ def documents_html(page: Page) -> str:
     return "".join(out)
 
 
-def render(data: ReportData, pngs: dict[str, bytes]) -> str:
-    """The whole page; ``pngs`` are the charts by name (see FIGURES), embedded as data: URIs."""
+def render(data: ReportData, pngs: Mapping[str, bytes] | None) -> str:
+    """The whole page; ``pngs`` are the charts by name (see FIGURES), embedded as data: URIs
+    (``None``: every chart, left for ``embed``)."""
     page = Page(data)
     analysis = data.analysis
     confs = data.conferences
@@ -296,10 +323,10 @@ def render(data: ReportData, pngs: dict[str, bytes]) -> str:
         for c in confs.itertuples(index=False)
     )
     figure_html = {
-        name: f"<figure>{_img(pngs[name], title)}<figcaption>{escape(title)} "
-        f"(also as <code>figures/{name}.svg</code>)</figcaption></figure>"
+        name: f"<figure>{_img(pngs[name] if pngs is not None else None, name, title)}"
+        f"<figcaption>{escape(title)} (also as <code>figures/{name}.svg</code>)</figcaption></figure>"
         for name, title in FIGURES
-        if name in pngs
+        if pngs is None or name in pngs
     }
     sections = [
         ("summary", "What changed", summary_html(page) + figure_html.get("theme_shift", "")),

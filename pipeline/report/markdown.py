@@ -109,14 +109,11 @@ def render(data: ReportData) -> str:
     if recs.empty:
         lines.append("No recommendations table: run the extract stage.")
     else:
-        conf_of = data["unit_themes"].drop_duplicates("doc_id").set_index("doc_id")
-        recs = recs.assign(
-            conf=recs["doc_id"].map(
-                lambda d: (
-                    conf_of.loc[d, "conference"] + " " + conf_of.loc[d, "year"] if d in conf_of.index else ""
-                )
-            )
+        firsts = data["unit_themes"].drop_duplicates("doc_id")
+        conf_of = dict(
+            zip(firsts["doc_id"], firsts["conference"] + " " + firsts["year"].astype(str), strict=True)
         )
+        recs = recs.assign(conf=recs["doc_id"].map(lambda d: conf_of.get(d, "")))
         table = recs.pivot_table(
             index="actor", columns="conf", values="unit_id", aggfunc="count", fill_value=0
         )

@@ -1,15 +1,20 @@
 """Report stage I/O: the analysis tables -> reports/figures/*.png|svg, reports/index.html,
-reports/summary.md. Drawing and rendering live in figures.py, html.py and markdown.py."""
+reports/summary.md. Drawing and rendering live in figures.py, html.py and markdown.py.
+
+matplotlib is imported only when the report is redrawn: the up-to-date check comes first.
+"""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import sys
 
 from pipeline.cache import StageState, code_fingerprint, sha256_file
 from pipeline.config import Context
-from pipeline.report import figures, html, markdown
-from pipeline.report.data import TABLES, load, recommendation_rows
+from pipeline.report import html, markdown
+from pipeline.report.data import TABLES, ReportData, load, recommendation_rows
+from pipeline.runner import imap_documents
 from pipeline.tableio import output_batch, write_bytes, write_text
 
 FIGURE_NAMES = [name for name, _ in html.FIGURES]
@@ -25,6 +30,57 @@ def _fingerprint(ctx: Context) -> str:
     digest.update(ctx.settings.fingerprint("report").encode() if "report" in ctx.settings.values else b"")
     digest.update(code_fingerprint("report", "analyze/themes.py").encode())
     return digest.hexdigest()[:32]
+
+
+# Charts and pages are independent pieces of work, done over --jobs processes; the
+# slowest first, so the processes finish together
+PIECES = (
+    "keyness", "entities", "recommendations_by_actor", "html", "theme_shares", "theme_shift", "markdown",
+)  # fmt: skip
+_DATA: ReportData | None = None  # what a worker draws from
+
+
+def _share(data: ReportData | None) -> None:
+    global _DATA
+    _DATA = data
+
+
+def make(piece: str) -> dict[str, bytes] | str:
+    """One chart as PNG and SVG bytes, or the HTML page (charts left out, for ``html.embed``)
+    or the Markdown summary (runs in a worker process)."""
+    from pipeline.report import figures
+
+    assert _DATA is not None
+    data, confs = _DATA, _DATA.conferences
+    if piece == "html":
+        return html.render(data, None)
+    if piece == "markdown":
+        return markdown.render(data)
+    if piece == "theme_shift":
+        fig = figures.theme_shift(data["theme_shares"], confs)
+    elif piece == "theme_shares":
+        fig = figures.theme_shares(data["theme_shares"], confs)
+    elif piece == "keyness":
+        fig = figures.keyness(data["keyness"], confs)
+    elif piece == "entities":
+        fig = figures.entities(data["entity_counts"], confs)
+    else:
+        fig = figures.recommendations_by_actor(recommendation_rows(data), confs)
+    return figures.render(fig)
+
+
+def _make_all(data: ReportData, jobs: int) -> dict[str, dict[str, bytes] | str]:
+    """Every piece, over ``jobs`` processes; what each holds does not depend on where it
+    was made."""
+    import pipeline.report.figures  # noqa: F401  (imported once here, inherited by the workers)
+
+    gc.freeze()  # forked workers then share this process's objects instead of copying them
+    try:
+        made = imap_documents(make, PIECES, jobs=jobs, desc="report", initializer=_share, initargs=(data,))
+        return dict(zip(PIECES, made, strict=True))
+    finally:
+        gc.unfreeze()
+        _share(None)
 
 
 def run(ctx: Context) -> list:
@@ -43,22 +99,15 @@ def run(ctx: Context) -> list:
         print("report: up to date", file=sys.stderr)
         return outputs
     data = load(processed)
-    confs = data.conferences
-    drawn = {
-        "theme_shift": figures.theme_shift(data["theme_shares"], confs),
-        "theme_shares": figures.theme_shares(data["theme_shares"], confs),
-        "keyness": figures.keyness(data["keyness"], confs),
-        "entities": figures.entities(data["entity_counts"], confs),
-        "recommendations_by_actor": figures.recommendations_by_actor(recommendation_rows(data), confs),
-    }
-    images = {name: figures.render(fig) for name, fig in drawn.items()}
+    made = _make_all(data, ctx.jobs)
+    images = {name: made[name] for name in FIGURE_NAMES}
     with output_batch():  # charts and pages appear together or not at all
         for name, formats in images.items():
             for ext, content in formats.items():
                 write_bytes(figures_dir / f"{name}.{ext}", content)
         pngs = {name: formats["png"] for name, formats in images.items()}
-        write_text(reports / "index.html", html.render(data, pngs))
-        write_text(reports / "summary.md", markdown.render(data))
+        write_text(reports / "index.html", html.embed(made["html"], pngs))
+        write_text(reports / "summary.md", made["markdown"])
         state.record(fingerprint)
     print(
         f"report: {reports / 'index.html'}, {reports / 'summary.md'}, {len(FIGURE_NAMES) * 2} figures",

@@ -1,0 +1,134 @@
+"""Incremental runs do only the work that changed: counted, not timed (shared machines are
+noisy, so no test here measures seconds)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.extract.entities import ENTITY_COLUMNS, unify_canonicals
+from pipeline.extract.recommendations import RECOMMENDATION_COLUMNS
+from pipeline.extract.stage import ExtractResult, _write_tables
+from pipeline.tableio import output_batch, write_table
+from tests.conftest import copy_memos, run_cli
+
+NEW_MEMO = (
+    "# Briefing Note\n\nDonors should fund regional workshops in Southeast Asia. "
+    "The OSCE could host them.\n\n- more outreach to industry;\n- shared export-control lists.\n"
+)
+CACHES = ("ingest", "extract", "analyze")
+
+
+def cache_entries(processed: Path) -> dict[str, dict[str, int]]:
+    """Every per-document cache file, by stage, with its modification time."""
+    return {
+        stage: {p.name: p.stat().st_mtime_ns for p in (processed / ".cache" / stage).glob("*.pkl")}
+        for stage in CACHES
+    }
+
+
+def outputs(processed: Path, reports: Path) -> dict[Path, int]:
+    files = [*processed.glob("*.csv"), *processed.glob("*.json"), *reports.rglob("*.*")]
+    return {p: p.stat().st_mtime_ns for p in files}
+
+
+def run(args: list) -> str:
+    """One CLI run in this process; what it said on stderr."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert run_cli(*args, "--jobs", "1") == 0
+    return err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """A full run on the two memos, a run after adding a third memo, then a run with no
+    change: what each said and what it left in the caches and outputs."""
+    root = tmp_path_factory.mktemp("incremental")
+    raw, processed, reports = copy_memos(root / "raw"), root / "processed", root / "reports"
+    config = root / "pipeline.toml"
+    config.write_text("[analyze]\ncompare = false\n", encoding="utf-8")  # speed: one method
+    args = ["run", "--raw", raw, "--processed", processed, "--reports", reports, "--config", config]
+    found: dict = {"processed": processed, "first": run(args), "caches_two": cache_entries(processed)}
+    (raw / "third.md").write_text(NEW_MEMO, encoding="utf-8")
+    found["one_new"] = run(args)
+    found["caches_three"] = cache_entries(processed)
+    found["outputs_before"] = outputs(processed, reports)
+    found["no_change"] = run(args)
+    found["outputs_after"] = outputs(processed, reports)
+    found["caches_after"] = cache_entries(processed)
+    return found
+
+
+def test_one_new_memo_is_the_only_one_read_and_parsed(runs: dict) -> None:
+    assert "extract: 2 of 2 documents parsed, 0 from cache" in runs["first"]
+    before, after = runs["caches_two"], runs["caches_three"]
+    assert all(len(before[stage]) == 2 for stage in CACHES), before
+    err = runs["one_new"]
+    assert "ingest: 3 of 3 documents read" in err
+    assert "extract: 1 of 3 documents parsed, 2 from cache" in err
+    assert "analyze: terms of 1 of 3 documents parsed, 2 from cache" in err
+    for stage in CACHES:
+        kept = {name: after[stage].get(name) for name in before[stage]}
+        assert kept == before[stage], f"{stage}: the cached documents were redone"
+        assert len(after[stage]) == 3, f"{stage}: one new entry, for the new memo"
+    # the corpus-level analysis did rerun: the new memo is in its tables
+    processed = runs["processed"]
+    assert len(pd.read_csv(processed / "documents.csv")) == 3
+    assert "third" in set(pd.read_csv(processed / "unit_themes.csv")["doc_id"])
+
+
+def test_a_run_with_nothing_changed_does_nothing(runs: dict) -> None:
+    err = runs["no_change"]
+    for stage in ("ingest", "extract", "analyze", "report"):
+        assert f"{stage}: up to date" in err
+    assert "parsed" not in err
+    assert runs["outputs_after"] == runs["outputs_before"]  # nothing rewritten
+    assert runs["caches_after"] == runs["caches_three"]
+
+
+def entity(doc_id: str, unit_id: str, text: str, label: str, canonical: str, source: str) -> dict:
+    values = [doc_id, unit_id, text, label, canonical, "", 0, len(text), source]
+    return dict(zip(ENTITY_COLUMNS, values, strict=True))
+
+
+def test_extract_writes_one_document_at_a_time_with_the_same_bytes(tmp_path: Path) -> None:
+    """The streamed tables equal the tables built from every result at once, including an
+    organization whose "Name (ACR)" form is learnt only in a later document."""
+    values = ["a", "2", 'States should "act", now.', "Member States", "should", "", "sentence", "", "modal"]
+    recommendation = dict(zip(RECOMMENDATION_COLUMNS, values, strict=True))
+    results = [
+        ExtractResult(
+            entities=[
+                entity("a", "1", "Regional Network", "ORG", "Regional Network", "model"),
+                entity("a", "2", "Peru, Lima", "COUNTRY", "Peru", "gazetteer"),
+            ],
+            recommendations=[recommendation],
+        ),
+        ExtractResult(),
+        ExtractResult(
+            entities=[entity("c", "1", "Regional Network (RN)", "ORG", "Regional Network (RN)", "acronym")]
+        ),
+    ]
+    streamed, at_once = tmp_path / "streamed", tmp_path / "at_once"
+    streamed.mkdir()
+    at_once.mkdir()
+    with output_batch():
+        counts = _write_tables(iter(results), streamed / "entities.csv", streamed / "recommendations.csv")
+    entities = unify_canonicals(
+        pd.DataFrame([r for res in results for r in res.entities], columns=ENTITY_COLUMNS)
+    )
+    recommendations = pd.DataFrame(
+        [r for res in results for r in res.recommendations], columns=RECOMMENDATION_COLUMNS
+    )
+    write_table(entities, at_once / "entities.csv")
+    write_table(recommendations, at_once / "recommendations.csv")
+    assert counts == (3, 1)
+    for name in ("entities.csv", "recommendations.csv"):
+        assert (streamed / name).read_bytes() == (at_once / name).read_bytes(), name
+    first_row = (streamed / "entities.csv").read_text(encoding="utf-8").splitlines()[1]
+    assert "Regional Network (RN)" in first_row  # renamed from what a later document taught
