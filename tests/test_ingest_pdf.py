@@ -117,7 +117,9 @@ def test_a_slow_pdf_is_abandoned_at_the_time_limit(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     raw.mkdir()
     memo = next(p for p in memo_paths() if p.name.startswith("2011"))
-    synth_pdf.build_two_column_pdf(synth_pdf.memo_blocks(memo.read_text(encoding="utf-8")), raw / "slow.pdf")
+    # eight copies of the memo: reading them takes seconds here, a hundred times the limit
+    blocks = synth_pdf.memo_blocks(memo.read_text(encoding="utf-8")) * 8
+    synth_pdf.build_two_column_pdf(blocks, raw / "slow.pdf")
     config = tmp_path / "pipeline.toml"
     config.write_text("[ingest]\ndoc_timeout_s = 0.05\n", encoding="utf-8")
     assert (

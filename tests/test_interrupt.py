@@ -13,27 +13,31 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.analyze.stage import FILLED_RECOMMENDATION_COLUMNS
 from pipeline.ingest.text import read_text_file
 from pipeline.ingest.units import build_units
 from pipeline.synth import synthetic_memos
 from tests.conftest import ROOT, copy_memos, run_cli
 
 # Tables published together by one stage: after a kill, each group is entirely old or new.
-# recommendations.csv belongs to extract; analyze only fills its `theme` column, so it is
-# compared without that column.
+# recommendations.csv belongs to extract; analyze only fills its theme columns, so it is
+# compared without them.
 STAGE_TABLES = {
     "ingest": ["documents.csv", "units.csv"],
     "extract": ["entities.csv", "recommendations.csv"],
     "analyze": ["themes.csv", "theme_shares.csv", "unit_themes.csv", "recurring_recommendations.csv"],
 }
-KILL_AFTER_S = [0.5, 1.5, 3.0, 5.0]
+# Where each run is killed: after so many seconds, or as soon as a stage reports on stderr
+# that it is done (the moment one stage's tables are new and the next stage's still old).
+KILL_POINTS: list[float | str] = [0.5, 2.0, "ingest:", "extract:", "analyze:"]
 
 
 def snapshot(processed: Path) -> dict[str, bytes]:
     tables = {p.name: p.read_bytes() for p in processed.glob("*.csv")}
     if "recommendations.csv" in tables:
         frame = pd.read_csv(processed / "recommendations.csv", dtype=str, keep_default_na=False)
-        tables["recommendations.csv"] = frame.drop(columns=["theme"]).to_csv(index=False).encode()
+        filled = [c for c in FILLED_RECOMMENDATION_COLUMNS if c in frame.columns]
+        tables["recommendations.csv"] = frame.drop(columns=filled).to_csv(index=False).encode()
     return tables
 
 
@@ -49,6 +53,20 @@ def write_corpus(raw: Path, n_docs: int, seed: int) -> None:
     )
     for memo in synthetic_memos(seed_units, n_docs, 2, seed=seed):
         (raw / f"s{seed}-{memo.name}").write_text(memo.text, encoding="utf-8")
+
+
+def wait_for(process: subprocess.Popen, point: float | str) -> str:
+    """Sleep ``point`` seconds, or read stderr until a line starts with ``point``; what was read."""
+    if isinstance(point, float):
+        time.sleep(point)
+        return ""
+    assert process.stderr is not None
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if line.startswith(point):
+            return "".join(lines)
+    raise AssertionError(f"the run ended before {point!r}: {''.join(lines)}")
 
 
 def full_run(raw: Path, processed: Path, reports: Path) -> None:
@@ -72,19 +90,19 @@ def test_killed_runs_keep_complete_outputs_and_the_next_run_completes(tmp_path: 
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     command = [sys.executable, "-m", "pipeline", "run", "--raw", str(raw), "--processed", str(processed),
                "--reports", str(reports), "--jobs", "2", "--force"]  # fmt: skip
-    for attempt, delay in enumerate(KILL_AFTER_S):
+    for attempt, point in enumerate(KILL_POINTS):
         earlier_leftovers = set(processed.glob(".*.tmp"))
         process = subprocess.Popen(command, env=env, cwd=ROOT, stderr=subprocess.PIPE, text=True)
-        time.sleep(delay)
+        err = wait_for(process, point)
         process.send_signal(signal.SIGKILL if attempt % 2 == 0 else signal.SIGINT)
-        _, err = process.communicate(timeout=60)
+        err += process.communicate(timeout=60)[1]
         assert "Traceback" not in err
         now = snapshot(processed)
         for stage, group in STAGE_TABLES.items():
             state = {name: now.get(name) for name in group}
             old = {name: before.get(name) for name in group}
             new = {name: after.get(name) for name in group}
-            assert state in (old, new), f"{stage} tables mixed after a kill at {delay} s"
+            assert state in (old, new), f"{stage} tables mixed after a kill at {point!r}"
         if attempt % 2:  # SIGINT cleans up its temporary files; SIGKILL may leave one
             assert set(processed.glob(".*.tmp")) <= earlier_leftovers
 

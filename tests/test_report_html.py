@@ -3,6 +3,7 @@ self-contained, every link lands, and a missing extraction gives notes, not erro
 
 from __future__ import annotations
 
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import main as cli_main
+from pipeline.report import html as html_page
 from pipeline.tableio import read_table
 
 HOSTILE = (
@@ -152,3 +154,29 @@ def test_summary_escapes_markdown_and_links_into_the_page(site):
     shares = read_table(site["processed"] / "theme_shares.csv")
     gained = shares[shares["year"] == "2013"].sort_values("change").iloc[-1]
     assert f"**{gained['label']}** gained" in summary
+
+
+def test_the_report_is_the_same_made_by_one_process_or_two(site, tmp_path):
+    """Charts and pages are made in worker processes; where they are made changes nothing."""
+    config = tmp_path / "pipeline.toml"
+    config.write_text("[analyze]\ncompare = false\nn_themes = 2\n", encoding="utf-8")
+    for jobs in ("1", "2"):
+        reports = tmp_path / f"reports-{jobs}"
+        args = ["report", "--config", str(config), f"--processed={site['processed']}", f"--reports={reports}"]
+        assert cli_main([*args, "--force", "--jobs", jobs]) == 0
+    one, two = tmp_path / "reports-1", tmp_path / "reports-2"
+    names = sorted(p.relative_to(one) for p in one.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(two) for p in two.rglob("*") if p.is_file())
+    for name in names:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    assert (one / "index.html").read_bytes() == (site["reports"] / "index.html").read_bytes()
+
+
+def test_memo_text_cannot_pose_as_a_chart_waiting_to_be_embedded():
+    """The page is rendered before the charts are drawn, with a placeholder where each goes;
+    escaped memo text can never contain one."""
+    placeholder = html_page._pending("keyness")
+    assert placeholder not in escape(placeholder)
+    page = f'<p>{escape(placeholder)}</p><img src="{placeholder}" alt="">'
+    embedded = html_page.embed(page, {"keyness": b"\x89PNG"})
+    assert embedded.count("data:image/png;base64,") == 1 and escape(placeholder) in embedded

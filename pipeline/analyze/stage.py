@@ -42,6 +42,8 @@ OUTPUTS = (
 ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3"]
 RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "theme"]
 DEFAULT_GOLD = ("tests/gold/*.json",)
+# Columns of recommendations.csv (extract's table) that this stage fills in place.
+FILLED_RECOMMENDATION_COLUMNS = ("theme", "theme_label")
 
 
 def gold_files(setting: object) -> list[Path]:
@@ -481,8 +483,9 @@ def _with_themes(recs: pd.DataFrame, themed: ThemeResult) -> pd.DataFrame:
     by_unit.update(themed.other_units)
     labels = dict(zip(themes["theme"], themes["label"], strict=True))
     recs = recs.copy()
-    recs["theme"] = [by_unit.get(k, "") for k in keys]
-    recs["theme_label"] = recs["theme"].map(labels).fillna("")
+    theme, theme_label = FILLED_RECOMMENDATION_COLUMNS
+    recs[theme] = [by_unit.get(k, "") for k in keys]
+    recs[theme_label] = recs[theme].map(labels).fillna("")
     return recs
 
 

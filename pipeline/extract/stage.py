@@ -161,7 +161,9 @@ def run(ctx: Context) -> dict[str, int]:
             else:
                 yield cache.get(key) or extract_one(job(doc_id))
 
-    with output_batch():  # entities.csv and recommendations.csv appear together or not at all
+    # closing: the worker pool is shut down here, not whenever the generator is collected
+    # (a Ctrl-C during a collection's shutdown would be printed and then ignored)
+    with output_batch(), contextlib.closing(parsed):  # both tables appear together or not at all
         n_entities, n_recommendations = _write_tables(results(), entities_csv, recommendations_csv)
         state.record(stage_fp)
     cache.prune(keys.values())

@@ -107,13 +107,15 @@ def _slug(text: str) -> str:
 # --------------------------------------------------------------------------- one document
 
 
-class _Timeout(Exception):
-    pass
+class _Timeout(BaseException):
+    """Not an ``Exception``: PDF parsers catch ``Exception`` around small steps and would
+    swallow it, and the document would then be read to the end."""
 
 
 @contextlib.contextmanager
 def time_limit(seconds: float) -> Iterator[None]:
-    """Abandon a document that takes too long (only where signals are available)."""
+    """Abandon a document that takes too long (only where signals are available). The alarm
+    repeats until the document is abandoned, in case a library's bare ``except`` eats one."""
     usable = (
         seconds
         and hasattr(signal, "SIGALRM")
@@ -122,15 +124,18 @@ def time_limit(seconds: float) -> Iterator[None]:
     if not usable:
         yield
         return
+    armed = [True]
 
     def _raise(signum, frame):  # noqa: ARG001
-        raise _Timeout
+        if armed[0]:
+            raise _Timeout
 
     previous = signal.signal(signal.SIGALRM, _raise)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 0.5))
     try:
         yield
     finally:
+        armed[0] = False
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
 

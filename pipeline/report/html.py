@@ -12,8 +12,6 @@ import base64
 from collections.abc import Mapping
 from html import escape
 
-import pandas as pd
-
 from pipeline.analyze.themes import distinct_terms
 from pipeline.report.data import ReportData, recommendation_rows, representative_units
 
@@ -280,6 +278,11 @@ def entities_html(page: Page, top: int = 10) -> str:
     return "".join(out)
 
 
+def _unit_order(unit_id: str) -> tuple[float, str]:
+    """Unit ids in reading order: numerically (ids are numbers), then as text."""
+    return (float(unit_id) if unit_id.isdigit() else float("inf"), unit_id)
+
+
 def documents_html(page: Page) -> str:
     """Every cited unit, grouped by document, each with its anchor."""
     data = page.data
@@ -298,7 +301,7 @@ def documents_html(page: Page) -> str:
             f"<p class=muted>{escape(when)} · file <code>{escape(str(info.get('source', '')))}</code>"
             f" · id <code>{escape(doc_id)}</code></p><ol>"
         )
-        for unit_id in sorted(by_doc[doc_id], key=lambda u: (pd.to_numeric(u, errors="coerce"), u)):
+        for unit_id in sorted(by_doc[doc_id], key=_unit_order):
             text, section, kind = page.units.get((doc_id, unit_id), ("(unit not found in units.csv)", "", ""))
             out.append(
                 f'<li class=unit id="{escape(anchor(doc_id, unit_id))}" value="{escape(str(unit_id))}">'
