@@ -92,14 +92,18 @@ def write_table(frame: pd.DataFrame, target: Path) -> None:
 class TableWriter:
     """Write a CSV table piece by piece (one document at a time), atomically.
 
-    Rows go to a temporary file as they arrive, so memory holds one document's rows, and
-    the file is renamed into place only when every piece has been written.
+    Rows go to a temporary file as they arrive, a few thousand at a time (each ``to_csv``
+    call costs milliseconds to start, so one per document adds up on a large corpus), so
+    memory holds a bounded number of rows, and the file is renamed into place only when
+    every piece has been written.
     """
 
-    def __init__(self, target: Path, columns: list[str]) -> None:
+    def __init__(self, target: Path, columns: list[str], buffer_rows: int = 5000) -> None:
         self.target = Path(target)
         self.columns = columns
         self.rows_written = 0
+        self._buffer: list[dict] = []
+        self._buffer_rows = buffer_rows
         self._context = atomic_path(self.target)
 
     def __enter__(self) -> TableWriter:
@@ -109,19 +113,33 @@ class TableWriter:
         return self
 
     def write(self, rows: list[dict]) -> None:
-        if rows:
-            frame = pd.DataFrame(rows, columns=self.columns)
+        self._buffer.extend(rows)
+        self.rows_written += len(rows)
+        if len(self._buffer) >= self._buffer_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._buffer:
+            # object columns: each value prints as itself (an int page number stays "1" even
+            # when another document's rows, gathered with it, have no page)
+            frame = pd.DataFrame(self._buffer, columns=self.columns, dtype=object)
             frame.to_csv(self._handle, index=False, header=False)
-            self.rows_written += len(frame)
+            self._buffer = []
 
     def __exit__(self, *exc_info) -> None:
-        self._handle.close()
-        self._context.__exit__(*exc_info)
+        try:
+            if exc_info[0] is None:
+                self.flush()
+        finally:
+            self._handle.close()
+            self._context.__exit__(*exc_info)
 
 
 def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a documented table; text stays text (no NaN for empty strings)."""
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    """Read a documented table; text stays text (no NaN for empty strings), as plain Python
+    strings: the stages walk these tables row by row, and rows of pandas' own string arrays
+    are several times slower to walk."""
+    frame = pd.read_csv(path, dtype=object, keep_default_na=False, encoding="utf-8")
     if columns is not None:
         for column in columns:
             if column not in frame.columns:

@@ -33,8 +33,8 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +74,7 @@ NOT_TAKEN_UP_COLUMNS = [
 ]  # fmt: skip
 
 TermLookup = Callable[[str, str], UnitTerms]
+FeatureLookup = Callable[[str, str], list[str]]  # (doc_id, unit_id) -> Vocabulary.features of the unit
 
 
 def load_concepts(name: str = "concepts.txt") -> dict[str, list[str]]:
@@ -137,6 +138,7 @@ class Vocabulary:
 
     cues: frozenset[str]
     concepts: Mapping[str, list[str]]
+    _canonical: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def _longest(self) -> int:
@@ -144,7 +146,14 @@ class Vocabulary:
 
     def canonical(self, term: str) -> str:
         """The term with every thesaurus variant in it replaced by its concept (longest
-        variant first): "private sector engagement" -> "≈industry engagement"."""
+        variant first): "private sector engagement" -> "≈industry engagement". Remembered:
+        a corpus asks for the same few thousand terms hundreds of thousands of times."""
+        known = self._canonical.get(term)
+        if known is None:
+            known = self._canonical[term] = self._replace_variants(term)
+        return known
+
+    def _replace_variants(self, term: str) -> str:
         words = term.split()
         out, i = [], 0
         while i < len(words):
@@ -231,6 +240,7 @@ def recommendation_groups(recs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFra
         info[column] = info[column].fillna("").astype(str)
     info["seq"] = pd.to_numeric(info["unit_id"], errors="coerce")
     info = info.sort_values(["doc_id", "seq"], kind="stable")
+    info = _as_python_objects(info, keep=("seq",))
     meta = {(r.doc_id, r.unit_id): r for r in info.itertuples(index=False)}
     blocks: dict[tuple[str, str], list] = {}
     for row in info.itertuples(index=False):
@@ -239,7 +249,7 @@ def recommendation_groups(recs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFra
 
     recs = recs.assign(unit_id=recs["unit_id"].astype(str))
     recs = recs.assign(seq=pd.to_numeric(recs["unit_id"], errors="coerce"))
-    recs = recs.sort_values(["doc_id", "seq"], kind="stable")
+    recs = _as_python_objects(recs.sort_values(["doc_id", "seq"], kind="stable"), keep=("seq",))
     rows, taken = [], set()
     for rec in recs.itertuples(index=False):
         if (rec.doc_id, rec.unit_id) in taken:
@@ -272,6 +282,12 @@ def recommendation_groups(recs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFra
     return pd.DataFrame(rows, columns=columns)
 
 
+def _as_python_objects(frame: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """The frame with plain Python values: rows of pandas' own string arrays are several
+    times slower to walk (``itertuples``) than rows of objects."""
+    return frame.astype({c: object for c in frame.columns if c not in keep})
+
+
 # --------------------------------------------------------------------------- similarity
 
 
@@ -296,6 +312,7 @@ def bm25_scorer(
     terms: TermLookup,
     vocabulary: Vocabulary,
     background: Iterable[list[str]] = (),
+    features: FeatureLookup | None = None,
     context_weight: tuple[float, float] = CONTEXT_WEIGHT,
     k1: float = BM25_K1,
     b: float = BM25_B,
@@ -308,9 +325,15 @@ def bm25_scorer(
     and the earlier ones full sentences: cosine punishes the longer side for every extra
     word, BM25 only mildly (``b``). IDF comes from ``background`` (the content units, every
     recommendation among them) or, without it, from the recommendations, so "regional"
-    counts as common and "private sector" as rare.
+    counts as common and "private sector" as rare. ``features``, where given, has each
+    unit's ``vocabulary.features`` already worked out (the stage caches them per document).
     """
-    own = [Counter(vocabulary.features(terms(d, u) for d, u in m)) for m in groups["member_units"]]
+    unit_features = features or (lambda d, u: vocabulary.features([terms(d, u)]))
+
+    def features_of(units: Iterable[tuple[str, str]]) -> list[str]:
+        return [term for d, u in units for term in unit_features(d, u)]
+
+    own = [Counter(features_of(m)) for m in groups["member_units"]]
     texts = groups["member_texts"] if "member_texts" in groups else groups["text"].map(lambda t: [t])
     queries_tf = [
         vocabulary.weighted(((terms(d, u), text) for (d, u), text in zip(m, t, strict=True)), half_life)
@@ -321,7 +344,7 @@ def bm25_scorer(
         refers_back = bool(members) and terms(*members[0]).anaphoric
         weight = context_weight[0] if refers_back else context_weight[1]
         tf = Counter(mine)
-        for term, n in Counter(vocabulary.features(terms(d, u) for d, u in context)).items():
+        for term, n in Counter(features_of(context)).items():
             tf[term] += weight * n
         docs.append(tf)
     names = sorted({t for doc in docs for t in doc})
@@ -407,12 +430,9 @@ def match(
             near_col[earlier[better]] = cols[near[better]]
             near_val[earlier[better]] = value[better]
             if matching == "greedy":
-                # each later group's top_k earlier ones, ties to the earlier group
-                ranked = np.argsort(-block, axis=0, kind="stable")[:top_k]
                 for c, j in enumerate(cols.tolist()):
-                    pool.extend(
-                        (float(block[r, c]), j, int(earlier[r])) for r in ranked[:, c] if block[r, c] > 0
-                    )
+                    column = block[:, c]
+                    pool.extend((float(column[r]), j, int(earlier[r])) for r in _top(column, top_k))
         assigned: dict[int, tuple[int, float]] = {}
         if matching == "greedy":
             used: Counter[int] = Counter()
@@ -428,6 +448,16 @@ def match(
     closest = {int(i): (int(near_col[i]), float(near_val[i])) for i in np.flatnonzero(near_col >= 0)}
     columns = ["a", "b", "similarity", "assigned"]
     return pd.DataFrame(rows_out, columns=columns).astype({"assigned": bool}), closest
+
+
+def _top(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest positive values, largest first, ties to the earlier
+    position: what a stable descending sort would put first, without sorting everything."""
+    positive = np.flatnonzero(values > 0)
+    if len(positive) > k:
+        kth = np.partition(values[positive], len(positive) - k)[len(positive) - k]
+        positive = positive[values[positive] >= kth]
+    return positive[np.argsort(-values[positive], kind="stable")][:k]
 
 
 # --------------------------------------------------------------------------- threshold
@@ -462,6 +492,7 @@ def resolve_gold(
     texts = [_norm_text(t) for t in groups["text"]]
     order = conference_order if conference_order is not None else [0] * len(texts)
 
+    @cache
     def find(prefix: str) -> list[int]:
         wanted = _norm_text(prefix)
         hits = [i for i, text in enumerate(texts) if text.startswith(wanted)]
@@ -595,6 +626,7 @@ def find_recurring(
     background: Iterable[list[str]] = (),
     gold_pairs: list[tuple[str, str]] | None = None,
     threshold_setting: object = "gold",
+    features: FeatureLookup | None = None,
     *,
     matching: str = "greedy",
     half_life: float | None = POSITION_HALF_LIFE,
@@ -611,7 +643,7 @@ def find_recurring(
         groups["_u"] = pd.to_numeric(groups["unit_id"], errors="coerce")
         groups = groups.sort_values(["_o", "doc_id", "_u"], kind="stable")
         groups = groups.drop(columns=["_o", "_u"]).reset_index(drop=True)
-        scorer = bm25_scorer(groups, terms, vocabulary, list(background), half_life=half_life)
+        scorer = bm25_scorer(groups, terms, vocabulary, list(background), features, half_life=half_life)
         candidates, closest = match(scorer, [order[d] for d in groups["doc_id"]], matching)
     else:
         candidates, closest = pd.DataFrame(columns=["a", "b", "similarity", "assigned"]), {}

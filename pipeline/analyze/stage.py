@@ -115,7 +115,6 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
     the process that fits the themes)."""
     from pipeline.analyze.corpus import conference_list, conferences, content_units
     from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
-    from pipeline.analyze.keyness import keyness
     from pipeline.analyze.recurrence import (
         NOT_TAKEN_UP_COLUMNS,
         PAIR_COLUMNS,
@@ -163,9 +162,12 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
         confs=confs,
         terms=terms,
         vocabulary=vocabulary,
+        features=features,
         background=[features[k] for k in content_keys],
         gold_pairs=load_gold_pairs(gold),
         threshold_setting=settings.get("recurrence_threshold", "gold"),
+        keyness_alpha=float(settings.get("keyness_alpha", 0.05)),
+        keyness_min_freq=int(settings.get("keyness_min_freq", 2)),
     )
     gc.freeze()  # forked workers then share the parent's objects instead of copying them
     try:
@@ -179,14 +181,7 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
     themed: ThemeResult = results["themes"]
     pairs, not_taken, threshold, _ = results["recurrence"]
 
-    # distinctive terms
-    key = keyness(
-        content_terms,
-        content["conference_order"].tolist(),
-        conf_list,
-        alpha=float(settings.get("keyness_alpha", 0.05)),
-        min_freq=int(settings.get("keyness_min_freq", 2)),
-    )
+    key: pd.DataFrame = results["keyness"]
 
     counts = entity_counts(entities, confs) if len(entities) else pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
 
@@ -236,7 +231,8 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
 
 # --------------------------------------------------------------------------- corpus level
 
-CORPUS_ANALYSES = ("themes", "recurrence")
+# independent of each other; over two processes, keyness runs after whichever ends first
+CORPUS_ANALYSES = ("themes", "recurrence", "keyness")
 
 
 @dataclass
@@ -256,9 +252,12 @@ class SharedInputs:
     confs: pd.DataFrame
     terms: dict[tuple[str, str], UnitTerms]
     vocabulary: Vocabulary
+    features: dict[tuple[str, str], list[str]]
     background: list[list[str]]
     gold_pairs: list[tuple[str, str]]
     threshold_setting: object
+    keyness_alpha: float
+    keyness_min_freq: int
 
 
 @dataclass
@@ -286,7 +285,8 @@ def _share(inputs: SharedInputs | None) -> None:
 def corpus_analysis(name: str) -> object:
     """One of the independent corpus-level analyses (``CORPUS_ANALYSES``), run in a worker."""
     assert _SHARED is not None
-    return _themes(_SHARED) if name == "themes" else _recurrence(_SHARED)
+    analyses = {"themes": _themes, "recurrence": _recurrence, "keyness": _keyness}
+    return analyses[name](_SHARED)
 
 
 def _themes(shared: SharedInputs) -> ThemeResult:
@@ -316,21 +316,42 @@ def _themes(shared: SharedInputs) -> ThemeResult:
     return ThemeResult(themes, unit_themes, shares, model.selection, model.method, model.k, other_units)
 
 
+def _keyness(shared: SharedInputs) -> pd.DataFrame:
+    """Distinctive terms of each conference (``keyness.keyness``)."""
+    from pipeline.analyze.keyness import keyness
+
+    return keyness(
+        shared.content_terms,
+        shared.content["conference_order"].tolist(),
+        shared.conference_list,
+        alpha=shared.keyness_alpha,
+        min_freq=shared.keyness_min_freq,
+    )
+
+
 def _recurrence(shared: SharedInputs) -> tuple:
     """Recurring recommendations (``recurrence.find_recurring``)."""
     from pipeline.analyze.recurrence import find_recurring
     from pipeline.analyze.terms import UnitTerms
 
-    terms = shared.terms
+    terms, features, vocabulary = shared.terms, shared.features, shared.vocabulary
+
+    def unit_features(doc_id: str, unit_id: str) -> list[str]:
+        found = features.get((doc_id, unit_id))
+        if found is None:
+            found = vocabulary.features([terms.get((doc_id, unit_id), UnitTerms())])
+        return found
+
     return find_recurring(
         shared.recs,
         shared.units,
         shared.confs,
         lambda d, u: terms.get((d, u), UnitTerms()),
-        shared.vocabulary,
+        vocabulary,
         shared.background,
         shared.gold_pairs,
         shared.threshold_setting,
+        unit_features,
     )
 
 

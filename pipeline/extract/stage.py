@@ -206,11 +206,10 @@ class _Jobs(Sequence[ExtractJob]):
         return self._build(self.doc_ids[index])
 
 
-def _flush(recs: list[dict], ents: list[dict], recs_out: TableWriter, spool: IO[str]) -> tuple[list, list]:
-    recs_out.write(recs)
+def _spool(ents: list[dict], spool: IO[str]) -> list:
     if ents:
         pd.DataFrame(ents, columns=ENTITY_COLUMNS).to_csv(spool, index=False, header=False)
-    return [], []
+    return []
 
 
 def _write_tables(
@@ -229,15 +228,14 @@ def _write_tables(
         )
         recs_out = stack.enter_context(TableWriter(recommendations_csv, RECOMMENDATION_COLUMNS))
         pd.DataFrame(columns=ENTITY_COLUMNS).to_csv(spool, index=False)
-        recs: list[dict] = []
         ents: list[dict] = []
         for result in results:
-            recs += result.recommendations
+            recs_out.write(result.recommendations)
             ents += result.entities
             canonicals.update((r["canonical"], None) for r in result.entities if r["label"] == "ORG")
-            if len(recs) + len(ents) >= WRITE_ROWS:  # a few documents per write: to_csv is slow to start
-                recs, ents = _flush(recs, ents, recs_out, spool)
-        _flush(recs, ents, recs_out, spool)
+            if len(ents) >= WRITE_ROWS:  # a few documents per write: to_csv is slow to start
+                ents = _spool(ents, spool)
+        _spool(ents, spool)
         with_acronym = acronym_forms(canonicals)
         spool.seek(0)
         with TableWriter(entities_csv, ENTITY_COLUMNS) as entities_out:
