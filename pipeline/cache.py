@@ -58,11 +58,13 @@ class DocumentCache:
     def __init__(self, root: Path, stage: str, fingerprint: str) -> None:
         self.folder = root / stage
         self.fingerprint = fingerprint
+        self.used: set[str] = set()  # keys asked for or stored through this object
 
     def _path(self, content_hash: str) -> Path:
         return self.folder / f"{content_hash[:32]}-{self.fingerprint}.pkl"
 
     def get(self, content_hash: str) -> Any | None:
+        self.used.add(content_hash)
         path = self._path(content_hash)
         try:
             with open(path, "rb") as handle:
@@ -71,12 +73,14 @@ class DocumentCache:
             return None
 
     def put(self, content_hash: str, value: Any) -> None:
+        self.used.add(content_hash)
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         write_bytes(self._path(content_hash), data, batched=False)
 
-    def prune(self, keep: Iterable[str]) -> None:
-        """Drop entries no current document uses, so the cache does not grow forever."""
-        wanted = {self._path(h).name for h in keep}
+    def prune(self, keep: Iterable[str] | None = None) -> None:
+        """Drop entries no current document uses (``keep``; by default the keys this
+        object was asked for), so the cache does not grow forever."""
+        wanted = {self._path(h).name for h in (self.used if keep is None else keep)}
         if self.folder.is_dir():
             for entry in self.folder.glob("*.pkl"):
                 if entry.name not in wanted:

@@ -36,12 +36,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
 from pipeline.analyze.terms import UnitTerms
+from pipeline.cache import sha256_text
 from pipeline.config import data_path
 
 # What the seed gold gives (docs/recurrence.md), rounded; used when no gold pair resolves.
@@ -75,6 +77,14 @@ NOT_TAKEN_UP_COLUMNS = [
 
 TermLookup = Callable[[str, str], UnitTerms]
 FeatureLookup = Callable[[str, str], list[str]]  # (doc_id, unit_id) -> Vocabulary.features of the unit
+
+
+class QueryCache(Protocol):
+    """Where the position-weighted terms of one document's recommendations are kept between
+    runs (``pipeline.cache.DocumentCache`` is one): keyed by what they depend on."""
+
+    def get(self, key: str) -> list[Counter[str]] | None: ...
+    def put(self, key: str, value: list[Counter[str]]) -> None: ...
 
 
 def load_concepts(name: str = "concepts.txt") -> dict[str, list[str]]:
@@ -313,6 +323,7 @@ def bm25_scorer(
     vocabulary: Vocabulary,
     background: Iterable[list[str]] = (),
     features: FeatureLookup | None = None,
+    query_cache: QueryCache | None = None,
     context_weight: tuple[float, float] = CONTEXT_WEIGHT,
     k1: float = BM25_K1,
     b: float = BM25_B,
@@ -326,7 +337,8 @@ def bm25_scorer(
     word, BM25 only mildly (``b``). IDF comes from ``background`` (the content units, every
     recommendation among them) or, without it, from the recommendations, so "regional"
     counts as common and "private sector" as rare. ``features``, where given, has each
-    unit's ``vocabulary.features`` already worked out (the stage caches them per document).
+    unit's ``vocabulary.features`` already worked out (the stage caches them per document);
+    ``query_cache`` keeps the position-weighted query terms of each document's groups.
     """
     unit_features = features or (lambda d, u: vocabulary.features([terms(d, u)]))
 
@@ -334,11 +346,7 @@ def bm25_scorer(
         return [term for d, u in units for term in unit_features(d, u)]
 
     own = [Counter(features_of(m)) for m in groups["member_units"]]
-    texts = groups["member_texts"] if "member_texts" in groups else groups["text"].map(lambda t: [t])
-    queries_tf = [
-        vocabulary.weighted(((terms(d, u), text) for (d, u), text in zip(m, t, strict=True)), half_life)
-        for m, t in zip(groups["member_units"], texts, strict=True)
-    ]
+    queries_tf = query_terms(groups, terms, vocabulary, half_life, query_cache)
     docs = []
     for mine, members, context in zip(own, groups["member_units"], groups["context_units"], strict=True):
         refers_back = bool(members) and terms(*members[0]).anaphoric
@@ -382,6 +390,37 @@ def bm25_scorer(
     return Scorer(weights(tf, mean_length), queries, np.where(self_scores > 0, self_scores, 1.0))
 
 
+def query_terms(
+    groups: pd.DataFrame,
+    terms: TermLookup,
+    vocabulary: Vocabulary,
+    half_life: float | None = POSITION_HALF_LIFE,
+    cache: QueryCache | None = None,
+) -> list[Counter[str]]:
+    """Each group's position-weighted terms (``Vocabulary.weighted``), worked out one document
+    at a time; with ``cache``, a document whose groups (their units and texts) are unchanged
+    reuses what an earlier run worked out. The terms of a unit follow from its text, and the
+    cache's own fingerprint covers how they are found."""
+    texts = groups["member_texts"] if "member_texts" in groups else groups["text"].map(lambda t: [t])
+    members = groups["member_units"].tolist()
+    texts = texts.tolist()
+    out: list[Counter[str]] = [Counter() for _ in members]
+    for rows in groups.groupby("doc_id", sort=False).indices.values():
+        items = [(members[r], texts[r]) for r in rows]
+        key = sha256_text(repr(items), repr(half_life))
+        found = cache.get(key) if cache is not None else None
+        if found is None:
+            found = [
+                vocabulary.weighted([(terms(*u), text) for u, text in zip(m, t, strict=True)], half_life)
+                for m, t in items
+            ]
+            if cache is not None:
+                cache.put(key, found)
+        for r, counts in zip(rows, found, strict=True):
+            out[r] = counts
+    return out
+
+
 def match(
     scorer: Scorer,
     conference_order: list[int],
@@ -415,7 +454,7 @@ def match(
         earlier = np.flatnonzero(conf < level)
         later = np.flatnonzero(conf == level)
         best: dict[int, tuple[int, float]] = {}
-        pool: list[tuple[float, int, int]] = []
+        pool: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (similarity, later, earlier)
         for start in range(0, len(later), chunk):
             cols = later[start : start + chunk]
             block = scorer.block(earlier, cols)
@@ -430,13 +469,15 @@ def match(
             near_col[earlier[better]] = cols[near[better]]
             near_val[earlier[better]] = value[better]
             if matching == "greedy":
-                for c, j in enumerate(cols.tolist()):
-                    column = block[:, c]
-                    pool.extend((float(column[r]), j, int(earlier[r])) for r in _top(column, top_k))
+                rows, picked = _top_of_columns(block, top_k)
+                pool.append((block[rows, picked], cols[picked], earlier[rows]))
         assigned: dict[int, tuple[int, float]] = {}
-        if matching == "greedy":
+        if matching == "greedy" and pool:
+            values, js, is_ = (np.concatenate(parts) for parts in zip(*pool, strict=True))
+            order = np.lexsort((is_, js, -values))  # most similar first, then b, then a
             used: Counter[int] = Counter()
-            for value, j, i in sorted(pool, key=lambda p: (-p[0], p[1], p[2])):
+            ranked = zip(values[order].tolist(), js[order].tolist(), is_[order].tolist(), strict=True)
+            for value, j, i in ranked:
                 if j not in assigned and used[i] < capacity:
                     assigned[j] = (i, value)
                     used[i] += 1
@@ -450,14 +491,17 @@ def match(
     return pd.DataFrame(rows_out, columns=columns).astype({"assigned": bool}), closest
 
 
-def _top(values: np.ndarray, k: int) -> np.ndarray:
-    """Positions of the ``k`` largest positive values, largest first, ties to the earlier
-    position: what a stable descending sort would put first, without sorting everything."""
-    positive = np.flatnonzero(values > 0)
-    if len(positive) > k:
-        kth = np.partition(values[positive], len(positive) - k)[len(positive) - k]
-        positive = positive[values[positive] >= kth]
-    return positive[np.argsort(-values[positive], kind="stable")][:k]
+def _top_of_columns(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, column) of each column's ``k`` largest positive values, ties to the earlier
+    row: what a stable descending sort of each column would put first, without sorting."""
+    if block.shape[0] <= k:
+        return np.nonzero(block > 0)
+    kth = -np.partition(-block, k - 1, axis=0)[k - 1]  # each column's k-th largest value
+    above = block > kth
+    tied = block == kth
+    room = k - above.sum(axis=0)  # how many of the tied values fit, earliest rows first
+    chosen = above | (tied & (np.cumsum(tied, axis=0) <= room))
+    return np.nonzero(chosen & (block > 0))
 
 
 # --------------------------------------------------------------------------- threshold
@@ -627,6 +671,7 @@ def find_recurring(
     gold_pairs: list[tuple[str, str]] | None = None,
     threshold_setting: object = "gold",
     features: FeatureLookup | None = None,
+    query_cache: QueryCache | None = None,
     *,
     matching: str = "greedy",
     half_life: float | None = POSITION_HALF_LIFE,
@@ -643,7 +688,9 @@ def find_recurring(
         groups["_u"] = pd.to_numeric(groups["unit_id"], errors="coerce")
         groups = groups.sort_values(["_o", "doc_id", "_u"], kind="stable")
         groups = groups.drop(columns=["_o", "_u"]).reset_index(drop=True)
-        scorer = bm25_scorer(groups, terms, vocabulary, list(background), features, half_life=half_life)
+        scorer = bm25_scorer(
+            groups, terms, vocabulary, list(background), features, query_cache, half_life=half_life
+        )
         candidates, closest = match(scorer, [order[d] for d in groups["doc_id"]], matching)
     else:
         candidates, closest = pd.DataFrame(columns=["a", "b", "similarity", "assigned"]), {}

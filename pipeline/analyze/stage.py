@@ -157,6 +157,7 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
         theme_settings=theme_settings,
         theme_jobs=max(1, ctx.jobs - 1),
         cache_root=str(paths.cache),
+        features_fingerprint=_features_fingerprint(ctx),
         recs=recs[["doc_id", "unit_id", "text"]].astype(str),
         units=units,
         confs=confs,
@@ -247,6 +248,7 @@ class SharedInputs:
     theme_settings: ThemeSettings
     theme_jobs: int
     cache_root: str
+    features_fingerprint: str
     recs: pd.DataFrame
     units: pd.DataFrame
     confs: pd.DataFrame
@@ -342,7 +344,9 @@ def _recurrence(shared: SharedInputs) -> tuple:
             found = vocabulary.features([terms.get((doc_id, unit_id), UnitTerms())])
         return found
 
-    return find_recurring(
+    # each document's weighted query terms, kept between runs
+    queries = DocumentCache(Path(shared.cache_root), "analyze-queries", shared.features_fingerprint)
+    found = find_recurring(
         shared.recs,
         shared.units,
         shared.confs,
@@ -352,7 +356,10 @@ def _recurrence(shared: SharedInputs) -> tuple:
         shared.gold_pairs,
         shared.threshold_setting,
         unit_features,
+        queries,
     )
+    queries.prune()
+    return found
 
 
 # --------------------------------------------------------------------------- per document
@@ -464,6 +471,14 @@ def _terms_of(
     return found, documents
 
 
+def _features_fingerprint(ctx: Context) -> str:
+    """What shapes the compared terms of a unit: its terms, the thesaurus, the code."""
+    return sha256_text(
+        _terms_fingerprint(ctx),
+        code_fingerprint("analyze/recurrence.py", "data/concepts.txt", "data/advice_words.txt"),
+    )[:16]
+
+
 def _features_of(
     ctx: Context,
     documents: dict[str, tuple[str, list[str]]],
@@ -472,11 +487,7 @@ def _features_of(
 ) -> dict[tuple[str, str], list[str]]:
     """What recurrence compares of each unit (``Vocabulary.features``), cached per document
     beside its terms: on a large corpus computing them all takes a second of every run."""
-    fingerprint = sha256_text(
-        _terms_fingerprint(ctx),
-        code_fingerprint("analyze/recurrence.py", "data/concepts.txt", "data/advice_words.txt"),
-    )[:16]
-    cache = DocumentCache(ctx.paths.cache, "analyze-features", fingerprint)
+    cache = DocumentCache(ctx.paths.cache, "analyze-features", _features_fingerprint(ctx))
     found: dict[tuple[str, str], list[str]] = {}
     for doc_id, (content, unit_ids) in documents.items():
         keys = [(doc_id, u) for u in unit_ids]
