@@ -87,6 +87,30 @@ def imap_documents(
             yield pending.popleft().result()
 
 
+def start_beside(func: Callable[..., Any], *args: Any) -> Any | None:
+    """Run ``func(*args)`` in a forked process beside this one, for work that only saves a
+    later stage time: it prints nothing, and whatever it raises (or a Ctrl-C) ends it
+    quietly, since the stage that wanted it redoes what it did not finish. ``None`` where
+    processes cannot be forked."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    process = multiprocessing.get_context("fork").Process(
+        target=_beside, args=(func, args), name="pipeline-beside", daemon=True
+    )
+    process.start()
+    return process
+
+
+def _beside(func: Callable[..., Any], args: tuple) -> None:
+    _die_with_parent()
+    try:
+        func(*args)
+    except BaseException:  # noqa: BLE001 - only an optimisation: the stage itself redoes it
+        os._exit(1)
+
+
 def map_documents(func: Callable[..., R], items: Sequence[T], **options: Any) -> list[R]:
     """``list(imap_documents(...))`` for callers that need every result at once."""
     return list(imap_documents(func, items, **options))

@@ -132,3 +132,29 @@ def test_extract_writes_one_document_at_a_time_with_the_same_bytes(tmp_path: Pat
         assert (streamed / name).read_bytes() == (at_once / name).read_bytes(), name
     first_row = (streamed / "entities.csv").read_text(encoding="utf-8").splitlines()[1]
     assert "Regional Network (RN)" in first_row  # renamed from what a later document taught
+
+
+def test_a_new_memo_is_parsed_for_the_analysis_while_extract_runs(tmp_path: Path) -> None:
+    """With two jobs, analyze's own parse of the new memo runs beside extract: analyze then
+    finds every document's terms in the cache, and the tables are those of a fresh run."""
+    raw = copy_memos(tmp_path / "raw")
+    config = tmp_path / "pipeline.toml"
+    config.write_text("[analyze]\ncompare = false\n", encoding="utf-8")
+    processed = tmp_path / "processed"
+    args = ["run", "--raw", raw, "--processed", processed, "--reports", tmp_path / "r", "--config", config]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert run_cli(*args, "--jobs", "2") == 0
+    # two new documents keep both cores busy in extract: analyze parses them itself
+    assert "analyze: terms of 2 of 2 documents parsed" in err.getvalue()
+    (raw / "third.md").write_text(NEW_MEMO, encoding="utf-8")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert run_cli(*args, "--jobs", "2") == 0
+    assert "extract: 1 of 3 documents parsed" in err.getvalue()
+    assert "analyze: terms of 0 of 3 documents parsed, 3 from cache" in err.getvalue()
+
+    fresh = tmp_path / "fresh"
+    run(["run", "--raw", raw, "--processed", fresh, "--reports", tmp_path / "fr", "--config", config])
+    for table in sorted(fresh.glob("*.csv")):
+        assert (processed / table.name).read_bytes() == table.read_bytes(), table.name

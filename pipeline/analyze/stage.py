@@ -12,11 +12,13 @@ run with nothing changed finishes in well under a second per stage.
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import glob
 import hashlib
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -137,9 +139,10 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
     conf_list = conference_list(confs)
     content = content_units(units, confs)
 
-    # one spaCy pass over every unit any analysis looks at, for the documents not cached
-    keys = set(zip(content["doc_id"], content["unit_id"], strict=True))
-    keys |= set(zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True))
+    # one spaCy pass over every unit any analysis looks at, for the documents not cached:
+    # the sentences and list items (what prefetch_terms parses while extract runs) and any
+    # other unit a recommendation is
+    keys = set(_term_units(units)) | set(zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True))
     terms, by_document = _terms_of(ctx, units, keys)
     content_keys = list(zip(content["doc_id"], content["unit_id"], strict=True))
     content_terms = [terms[k].nominal for k in content_keys]
@@ -405,8 +408,31 @@ def terms_one(job: TermsJob) -> list[UnitTerms]:
     return found
 
 
+def _term_units(units: pd.DataFrame) -> Iterator[tuple[str, str]]:
+    """The units whose terms the analysis reads, as far as units.csv alone tells."""
+    from pipeline.analyze.corpus import CONTENT_KINDS
+
+    chosen = units[units["kind"].isin(CONTENT_KINDS)]
+    return zip(chosen["doc_id"], chosen["unit_id"], strict=True)
+
+
+def prefetch_terms(ctx: Context) -> None:
+    """Parse and cache the terms of documents not in the cache yet, from units.csv alone:
+    ``run`` starts this beside the extract stage (which it does not depend on), so the
+    analyze stage finds them cached. Only when fewer documents are new than there are jobs:
+    extract then parses them without using every core, and this takes the idle one (with
+    more, extract's workers keep every core busy, and analyze parses over all of them)."""
+    units = read_table(ctx.paths.table("units"), ["doc_id", "unit_id", "kind", "text"])
+    serial = dataclasses.replace(ctx, jobs=1, scheduler=None)
+    _terms_of(serial, units, set(_term_units(units)), report=False, max_missing=ctx.jobs - 1)
+
+
 def _terms_of(
-    ctx: Context, units: pd.DataFrame, keys: set[tuple[str, str]]
+    ctx: Context,
+    units: pd.DataFrame,
+    keys: set[tuple[str, str]],
+    report: bool = True,
+    max_missing: int | None = None,
 ) -> tuple[dict[tuple[str, str], UnitTerms], dict[str, tuple[str, list[str]]]]:
     """(doc_id, unit_id) -> terms for every unit any analysis looks at: the documents whose
     units changed are parsed (over ``--jobs`` processes or the Dask cluster), the others
@@ -444,6 +470,8 @@ def _terms_of(
             )
         else:
             found.update(zip(((doc_id, u) for u in unit_ids), cached, strict=True))
+    if max_missing is not None and len(missing) > max_missing:
+        return found, documents  # more than this caller was to parse: left to the stage
     if missing:
         from pipeline.nlp import ModelNotFound, resolve_model
 
@@ -462,6 +490,8 @@ def _terms_of(
     )
     for job, result in zip(missing, parsed, strict=True):
         found.update(zip(((job.doc_id, u) for u in job.unit_ids), result, strict=True))
+    if not report:  # a prefetch: the stage itself reports, and prunes what it no longer uses
+        return found, documents
     cache.prune(content for content, _ in documents.values())
     print(
         f"analyze: terms of {len(missing)} of {len(documents)} documents parsed, "
