@@ -36,6 +36,15 @@ def resolve_model(name: str) -> str:
     )
 
 
+def require_model(name: str) -> None:
+    """Stop the run with one clear line when the model is missing, before any worker
+    starts (rather than a traceback from each)."""
+    try:
+        resolve_model(name)
+    except ModelNotFound as error:
+        raise SystemExit(f"error: {error}") from None
+
+
 @lru_cache(maxsize=4)
 def load_model(name: str, disable: tuple[str, ...] = (), exclude: tuple[str, ...] = ()) -> Language:
     """Load (once per process) the named spaCy pipeline."""

@@ -473,12 +473,9 @@ def _terms_of(
     if max_missing is not None and len(missing) > max_missing:
         return found, documents  # more than this caller was to parse: left to the stage
     if missing:
-        from pipeline.nlp import ModelNotFound, resolve_model
+        from pipeline.nlp import require_model
 
-        try:
-            resolve_model(model)
-        except ModelNotFound as error:
-            raise SystemExit(f"error: {error}") from None
+        require_model(model)
     parsed = imap_documents(
         terms_one,
         missing,

@@ -135,12 +135,9 @@ def run(ctx: Context) -> dict[str, int]:
     keys = _content_hashes(units, positions)
     todo = _Jobs([doc_id for doc_id, key in keys.items() if cache.get(key) is None], job)
     if todo:
-        from pipeline.nlp import ModelNotFound, resolve_model  # spaCy: imported only for real work
+        from pipeline.nlp import require_model  # spaCy: imported only for real work
 
-        try:
-            resolve_model(model)  # a missing model is one clear line, not a traceback per worker
-        except ModelNotFound as error:
-            raise SystemExit(f"error: {error}") from None
+        require_model(model)
     parsed = imap_documents(
         extract_one,
         todo,

@@ -71,9 +71,7 @@ def load(processed: Path) -> ReportData:
     tables = {}
     for name in TABLES:
         path = processed / f"{name}.csv"
-        # plain Python strings: the pages walk these tables row by row, and rows of pandas'
-        # own string arrays are several times slower to walk
-        frame = read_table(path).astype(object) if path.exists() else pd.DataFrame()
+        frame = read_table(path) if path.exists() else pd.DataFrame()
         for column in NUMERIC.get(name, []):
             if column in frame.columns:
                 frame[column] = pd.to_numeric(frame[column], errors="coerce")

@@ -120,13 +120,18 @@ def _placeholder(title: str, message: str) -> Figure:
 # --------------------------------------------------------------------------- themes
 
 
+def _themes_in_order(shares: pd.DataFrame) -> pd.DataFrame:
+    """Each theme once (theme, label, _n), in the order of its number."""
+    themes = shares.drop_duplicates("theme")[["theme", "label"]]
+    return themes.assign(_n=pd.to_numeric(themes["theme"])).sort_values("_n")
+
+
 def theme_shift(shares: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
     """Slope chart: each theme's share in each conference, one line per theme, labelled."""
     with plt.rc_context(STYLE):
         if shares.empty or conferences.empty:
             return _placeholder("Theme shift between conferences", "No themes were found.")
-        themes = shares.drop_duplicates("theme")[["theme", "label"]]
-        themes = themes.assign(_n=pd.to_numeric(themes["theme"])).sort_values("_n")
+        themes = _themes_in_order(shares)
         n_conf = len(conferences)
         orders = list(conferences["conference_order"])
         table = shares.pivot_table(index="theme", columns="conference_order", values="share", aggfunc="first")
@@ -217,8 +222,7 @@ def theme_shares(shares: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
     with plt.rc_context(STYLE):
         if shares.empty or conferences.empty:
             return _placeholder("Theme shares per conference", "No themes were found.")
-        themes = shares.drop_duplicates("theme")[["theme", "label"]]
-        themes = themes.assign(_n=pd.to_numeric(themes["theme"])).sort_values("_n")
+        themes = _themes_in_order(shares)
         orders = list(conferences["conference_order"])
         share = shares.pivot_table(index="theme", columns="conference_order", values="share", aggfunc="first")
         count = shares.pivot_table(
