@@ -241,9 +241,9 @@ def theme_shares(shares: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
         ax.imshow(share.to_numpy(), cmap="Blues", vmin=0, vmax=vmax * 1.15, aspect="auto")
         for i in range(share.shape[0]):
             for j in range(share.shape[1]):
-                value = share.iat[i, j]
+                value, n = share.iat[i, j], int(count.iat[i, j])
                 ax.text(
-                    j, i, f"{value:.0%}\n({int(count.iat[i, j])} units)", ha="center", va="center",
+                    j, i, f"{value:.0%}\n({n} unit{'' if n == 1 else 's'})", ha="center", va="center",
                     fontsize=SMALL, color="white" if value > 0.6 * vmax else "#1a1a1a",
                 )  # fmt: skip
         ax.set_xticks(range(len(orders)))
