@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gc
+import os
 import sys
 from collections.abc import Callable
 from importlib import import_module
@@ -144,6 +147,25 @@ def make_context(args: argparse.Namespace) -> Context:
 
 def _stage(name: str) -> Callable[[Context], object]:
     return import_module(STAGES[name]).run
+
+
+def entry() -> None:
+    """The command's entry point: ``main()`` run as a batch job rather than a library call.
+
+    - The stages hold tables of millions of small Python objects. At CPython's default
+      threshold (a collection every 700 new containers) the collector rescans them over and
+      over: 0.7 s of a 10 s one-new-memo run at 500 memos. Every 100,000 still bounds what
+      reference cycles can hold.
+    - Tearing the interpreter down frees those objects one by one (another 0.7 s). Every
+      output has been written, renamed into place and closed when ``main()`` returns, so the
+      process flushes its standard streams and exits at once.
+    """
+    gc.set_threshold(100_000, 20, 100)
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing left to say to it
+            stream.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:
