@@ -63,6 +63,10 @@ class DocumentCache:
     def _path(self, content_hash: str) -> Path:
         return self.folder / f"{content_hash[:32]}-{self.fingerprint}.pkl"
 
+    def has(self, content_hash: str) -> bool:
+        """Whether an entry exists (without reading it): what to send to the workers."""
+        return self._path(content_hash).is_file()
+
     def get(self, content_hash: str) -> Any | None:
         self.used.add(content_hash)
         path = self._path(content_hash)

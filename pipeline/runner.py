@@ -7,14 +7,15 @@ the largest document rather than with the corpus.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import signal
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any, TypeVar
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Any, Generic, TypeVar
 
 from pipeline.progress import progress
 
@@ -85,6 +86,62 @@ def imap_documents(
         while pending:
             next(bar, None)
             yield pending.popleft().result()
+
+
+class Deferred(Generic[R]):
+    """A future's face for work done in this process, when its result is first asked for."""
+
+    def __init__(self, func: Callable[[T], R], item: T) -> None:
+        self._func, self._item = func, item
+        self._result: tuple[R] | None = None
+
+    def result(self) -> R:
+        if self._result is None:
+            self._result = (self._func(self._item),)
+        return self._result[0]
+
+
+@contextlib.contextmanager
+def started(
+    func: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    jobs: int = 1,
+    initializer: Callable[..., Any] | None = None,
+    initargs: tuple = (),
+) -> Iterator[list[Future[R] | Deferred[R]]]:
+    """Start ``func(item)`` for every item over up to ``jobs`` processes and hand back their
+    futures at once, so the caller does its own share of the work meanwhile. With one job,
+    each runs here when its result is first asked for. Leaving the block waits for (or, on
+    an error, cancels) whatever is still running."""
+    workers = min(resolve_jobs(jobs), len(items))
+    if workers <= 1:
+        if initializer:
+            initializer(*initargs)
+        yield [Deferred(func, item) for item in items]
+        return
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(initializer, initargs)
+    ) as pool:
+        futures = [pool.submit(func, item) for item in items]
+        try:
+            yield list(futures)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def completion_order(futures: Sequence[Future[R] | Deferred[R]]) -> Iterator[int]:
+    """The positions of ``futures`` as their work ends (in order for work done here)."""
+    waiting = {future: index for index, future in enumerate(futures) if isinstance(future, Future)}
+    for index, future in enumerate(futures):
+        if not isinstance(future, Future):
+            yield index
+    while waiting:
+        done, _ = wait(waiting, return_when=FIRST_COMPLETED)
+        for future in sorted(done, key=waiting.__getitem__):
+            yield waiting.pop(future)
 
 
 def start_beside(func: Callable[..., Any], *args: Any) -> Any | None:

@@ -53,3 +53,22 @@ def test_dask_cluster_equals_serial(raw: Path, serial: Path, tmp_path: Path) -> 
     ) as cluster:
         run_stages(raw, tmp_path, "--scheduler", cluster.scheduler_address)
     assert_same_tables(serial, tmp_path)
+
+
+def square(n: int) -> int:
+    return n * n
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_started_work_is_done_once_each_and_reported_as_it_ends(jobs: int) -> None:
+    """``runner.started``: every item's result, whichever backend; ``completion_order``
+    names each future once, so a stage writes each analysis's tables exactly once."""
+    from pipeline.runner import completion_order, started
+
+    items = [3, 1, 2]
+    with started(square, items, jobs=jobs) as running:
+        order = list(completion_order(running))
+        results = [running[i].result() for i in order]
+    assert sorted(order) == [0, 1, 2]
+    assert sorted(results) == [1, 4, 9]
+    assert [running[i].result() for i in range(3)] == [9, 1, 4]

@@ -158,3 +158,31 @@ def test_a_new_memo_is_parsed_for_the_analysis_while_extract_runs(tmp_path: Path
     run(["run", "--raw", raw, "--processed", fresh, "--reports", tmp_path / "fr", "--config", config])
     for table in sorted(fresh.glob("*.csv")):
         assert (processed / table.name).read_bytes() == table.read_bytes(), table.name
+
+
+def test_only_what_the_cache_lacks_goes_to_the_ingest_workers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file read before comes from the cache in the stage's own process; the workers
+    get the new file alone, and the tables are those of a fresh ingest."""
+    import pipeline.ingest.stage as ingest_stage
+
+    sent: list[list[str]] = []
+    real = ingest_stage.imap_documents
+
+    def recording(func, items, **options):  # noqa: ANN001, ANN202 - same as imap_documents
+        sent.append([Path(job.path).name for job in items])
+        return real(func, items, **options)
+
+    monkeypatch.setattr(ingest_stage, "imap_documents", recording)
+    raw, processed = copy_memos(tmp_path / "raw"), tmp_path / "processed"
+    assert run_cli("ingest", "--raw", raw, "--processed", processed, "--jobs", "2") == 0
+    assert sorted(sent[-1]) == sorted(p.name for p in raw.iterdir())
+    (raw / "third.md").write_text(NEW_MEMO, encoding="utf-8")
+    assert run_cli("ingest", "--raw", raw, "--processed", processed, "--jobs", "2") == 0
+    assert sent[-1] == ["third.md"]
+
+    fresh = tmp_path / "fresh"
+    assert run_cli("ingest", "--raw", raw, "--processed", fresh, "--jobs", "2") == 0
+    for table in ("documents.csv", "units.csv"):
+        assert (processed / table).read_bytes() == (fresh / table).read_bytes(), table

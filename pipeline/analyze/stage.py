@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.cache import PACKAGE_DIR, DocumentCache, StageState, code_fingerprint, sha256_file, sha256_text
-from pipeline.config import Context
+from pipeline.config import Context, Paths
 from pipeline.tableio import output_batch, read_table, write_bytes, write_table, write_text
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
     )
     from pipeline.analyze.terms import load_word_list
     from pipeline.analyze.themes import ThemeSettings
-    from pipeline.runner import imap_documents
+    from pipeline.runner import completion_order, started
 
     paths = ctx.paths
     documents = read_table(paths.table("documents"))
@@ -175,55 +175,48 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
     )
     gc.freeze()  # forked workers then share the parent's objects instead of copying them
     try:
-        found = imap_documents(
-            corpus_analysis, CORPUS_ANALYSES, jobs=ctx.jobs, initializer=_share, initargs=(inputs,)
-        )
-        results = dict(zip(CORPUS_ANALYSES, found, strict=True))
+        with (
+            started(
+                corpus_analysis, CORPUS_ANALYSES, jobs=ctx.jobs, initializer=_share, initargs=(inputs,)
+            ) as running,
+            output_batch(),  # the analysis tables appear together or not at all
+        ):
+            # this process's share while the workers run; then each analysis's tables as it ends
+            key = _keyness(inputs)
+            write_table(key, paths.table("keyness"))
+            no_entities = pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
+            counts = entity_counts(entities, confs) if len(entities) else no_entities
+            write_table(counts, paths.table("entity_counts"))
+            rec_bytes = None
+            for index in completion_order(running):
+                if CORPUS_ANALYSES[index] == "themes":
+                    themed: ThemeResult = running[index].result()
+                    rec_bytes = _write_themes(paths, themed, recs if has_recs else None)
+                else:
+                    pairs, not_taken, threshold, _ = running[index].result()
+                    write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
+                    write_table(not_taken[NOT_TAKEN_UP_COLUMNS], paths.table("recommendations_not_taken_up"))
+            summary = {
+                "n_documents": int(len(confs)),
+                "n_conferences": int(len(conf_list)),
+                "n_content_units": int(len(content)),
+                "n_unassigned_units": int((themed.unit_themes["theme"] == "").sum()),
+                "theme_method": themed.method,
+                "n_themes": int(themed.k),
+                "n_themes_setting": str(theme_settings.n_themes),
+                "recommendations_table": has_recs,
+                "entities_table": paths.table("entities").exists(),
+                "n_recommendations": int(len(recs)),
+                "recurrence_threshold": threshold.value,
+                "recurrence_threshold_source": threshold.source,
+                "n_recurring_pairs": int(len(pairs)),
+                "gold_files": [g.name for g in gold],
+            }
+            write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
+            state.record(_fingerprint(ctx, rec_bytes, gold))
     finally:
         gc.unfreeze()
         _share(None)
-    themed: ThemeResult = results["themes"]
-    pairs, not_taken, threshold, _ = results["recurrence"]
-
-    key: pd.DataFrame = results["keyness"]
-
-    counts = entity_counts(entities, confs) if len(entities) else pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
-
-    rec_bytes = None
-    if has_recs:
-        recs = _with_themes(recs, themed)
-        rec_bytes = recs.to_csv(index=False).encode("utf-8")
-
-    unit_themes = themed.unit_themes
-    summary = {
-        "n_documents": int(len(confs)),
-        "n_conferences": int(len(conf_list)),
-        "n_content_units": int(len(content)),
-        "n_unassigned_units": int((unit_themes["theme"] == "").sum()),
-        "theme_method": themed.method,
-        "n_themes": int(themed.k),
-        "n_themes_setting": str(theme_settings.n_themes),
-        "recommendations_table": has_recs,
-        "entities_table": paths.table("entities").exists(),
-        "n_recommendations": int(len(recs)),
-        "recurrence_threshold": threshold.value,
-        "recurrence_threshold_source": threshold.source,
-        "n_recurring_pairs": int(len(pairs)),
-        "gold_files": [g.name for g in gold],
-    }
-    with output_batch():  # the analysis tables appear together or not at all
-        write_table(themed.themes, paths.table("themes"))
-        write_table(themed.shares, paths.table("theme_shares"))
-        write_table(unit_themes, paths.table("unit_themes"))
-        write_table(themed.selection, paths.table("theme_models"))
-        write_table(key, paths.table("keyness"))
-        write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
-        write_table(not_taken[NOT_TAKEN_UP_COLUMNS], paths.table("recommendations_not_taken_up"))
-        write_table(counts, paths.table("entity_counts"))
-        if rec_bytes is not None:
-            write_bytes(paths.table("recommendations"), rec_bytes)
-        write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
-        state.record(_fingerprint(ctx, rec_bytes, gold))
     print(
         f"analyze: {len(content)} units in {len(conf_list)} conferences, {themed.k} themes "
         f"({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring recommendations "
@@ -235,8 +228,9 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
 
 # --------------------------------------------------------------------------- corpus level
 
-# independent of each other; over two processes, keyness runs after whichever ends first
-CORPUS_ANALYSES = ("themes", "recurrence", "keyness")
+# independent of each other, each in a process of its own when there are two; keyness (a
+# fraction of either) runs in the stage's own process meanwhile
+CORPUS_ANALYSES = ("themes", "recurrence")
 
 
 @dataclass
@@ -290,7 +284,7 @@ def _share(inputs: SharedInputs | None) -> None:
 def corpus_analysis(name: str) -> object:
     """One of the independent corpus-level analyses (``CORPUS_ANALYSES``), run in a worker."""
     assert _SHARED is not None
-    analyses = {"themes": _themes, "recurrence": _recurrence, "keyness": _keyness}
+    analyses = {"themes": _themes, "recurrence": _recurrence}
     return analyses[name](_SHARED)
 
 
@@ -525,6 +519,19 @@ def _features_of(
         found.update(zip(keys, cached, strict=True))
     cache.prune(content for content, _ in documents.values())
     return found
+
+
+def _write_themes(paths: Paths, themed: ThemeResult, recs: pd.DataFrame | None) -> bytes | None:
+    """The theme tables, and recommendations.csv with its themes (its new bytes)."""
+    write_table(themed.themes, paths.table("themes"))
+    write_table(themed.shares, paths.table("theme_shares"))
+    write_table(themed.unit_themes, paths.table("unit_themes"))
+    write_table(themed.selection, paths.table("theme_models"))
+    if recs is None:
+        return None
+    rec_bytes = _with_themes(recs, themed).to_csv(index=False).encode("utf-8")
+    write_bytes(paths.table("recommendations"), rec_bytes)
+    return rec_bytes
 
 
 def _with_themes(recs: pd.DataFrame, themed: ThemeResult) -> pd.DataFrame:

@@ -154,7 +154,22 @@ def _cut_at_month(place: str) -> str:
 
 
 def find_metadata(units: list[Unit], source_name: str = "") -> dict[str, str]:
-    """Metadata read from the units; empty strings where the text does not say."""
+    """Metadata read from the units; empty strings where the text does not say. Without a
+    year in the text, the year of a date in the file name (``2013-02_note.pdf``)."""
+    return with_file_year(text_metadata(units), source_name)
+
+
+def with_file_year(meta: dict[str, str], source_name: str) -> dict[str, str]:
+    """``meta`` with the file name's year where the text gave none. Kept apart from
+    ``text_metadata`` so that what the text says can be cached with the text."""
+    if meta["year"]:
+        return meta
+    file_date = _FILE_DATE.search(source_name)
+    return {**meta, "year": file_date.group(1) if file_date else ""}
+
+
+def text_metadata(units: list[Unit]) -> dict[str, str]:
+    """What the units themselves say of the memo: type, title, date, year, conference, venue."""
     rules = load_rules()
     head = units[:HEAD_UNITS]
     head_text = "\n".join(u.text for u in head)
@@ -172,9 +187,6 @@ def find_metadata(units: list[Unit], source_name: str = "") -> dict[str, str]:
         meta["date"] = dated[0][0].isoformat()
     event_dates = parse_dates(fields.get("date_and_venue", "")) or parse_dates(head_text)
     year = dated[0][1] if dated else (event_dates[0][1] if event_dates else None)
-    if year is None:
-        file_date = _FILE_DATE.search(source_name)
-        year = int(file_date.group(1)) if file_date else None
     meta["year"] = str(year) if year else ""
 
     meta["conference"] = _conference(head_text, rules) or _conference(body_text, rules)

@@ -27,8 +27,8 @@ from pipeline.cache import (
     sha256_file,
 )
 from pipeline.config import Context
-from pipeline.ingest.layout import Extracted, IngestError, Unit
-from pipeline.ingest.metadata import FIELDS, find_metadata, read_sidecars, sidecar_for
+from pipeline.ingest.layout import Extracted, IngestError
+from pipeline.ingest.metadata import FIELDS, read_sidecars, sidecar_for, text_metadata, with_file_year
 from pipeline.ingest.units import build_units
 from pipeline.runner import imap_documents
 from pipeline.tableio import TableWriter, output_batch, write_table
@@ -204,7 +204,7 @@ def ingest_one(job: IngestJob) -> DocResult:
             with time_limit(float(job.settings.get("doc_timeout_s", 0))):
                 cached = _ingest_content(path, fmt, job.settings)
             cache.put(row["sha256"], cached)
-        content_row, units = cached
+        content_row, units, text_meta = cached
         row.update(content_row)
     except IngestError as error:
         return DocResult(_error_row(row, _one_line(error)))
@@ -221,12 +221,12 @@ def ingest_one(job: IngestJob) -> DocResult:
         return DocResult(
             _error_row(row, f"could not be read ({type(error).__name__}: {_one_line(error)})")
         )
-    # Metadata is recomputed (cheap): its year fallback reads the file name, not the bytes.
-    row.update(find_metadata([Unit(**u) for u in units], job.source))
+    # what the text says is cached with it; the year fallback reads the file name
+    row.update(with_file_year(text_meta, job.source))
     return DocResult(row, [dict(u, doc_id=job.doc_id) for u in units])
 
 
-def _ingest_content(path: Path, fmt: str, settings: dict) -> tuple[dict, list[dict]]:
+def _ingest_content(path: Path, fmt: str, settings: dict) -> tuple[dict, list[dict], dict[str, str]]:
     extracted = read_any(path, fmt, settings)
     units = build_units(extracted.lines)
     if not units:
@@ -241,7 +241,16 @@ def _ingest_content(path: Path, fmt: str, settings: dict) -> tuple[dict, list[di
         "encoding": extracted.encoding,
         "n_removed_lines": extracted.removed_lines,
     }
-    return content_row, unit_rows
+    return content_row, unit_rows, text_metadata(units)
+
+
+def _in_cache(job: IngestJob, cache: DocumentCache) -> bool:
+    """Whether the file's content has a cache entry; a file that cannot even be hashed goes
+    to ``ingest_one``, which says why."""
+    try:
+        return cache.has(sha256_file(Path(job.path)))
+    except OSError:
+        return False
 
 
 def _error_row(row: dict, message: str) -> dict:
@@ -283,10 +292,17 @@ def run(ctx: Context) -> pd.DataFrame:
         IngestJob(str(p), s, d, settings, str(ctx.paths.cache), content_fp)
         for p, s, d in zip(files, sources, doc_ids, strict=True)
     ]
-    with output_batch():  # documents.csv and units.csv appear together or not at all
+    # the cache is looked at here: a file read before is a cache entry away, cheaper here
+    # than its trip to a worker and back; only the others go to the workers
+    cache = DocumentCache(ctx.paths.cache, "ingest", content_fp)
+    todo = [job for job in jobs if not _in_cache(job, cache)]
+    parsed = imap_documents(ingest_one, todo, jobs=ctx.jobs, scheduler=ctx.scheduler, desc="ingest")
+    sent = {id(job) for job in todo}
+    results = (next(parsed) if id(job) in sent else ingest_one(job) for job in jobs)
+    # closing: the worker pool is shut down here, not whenever the generator is collected
+    with output_batch(), contextlib.closing(parsed):  # both tables appear together or not at all
         sidecars = read_sidecars(raw)
         rows, hashes = [], []
-        results = imap_documents(ingest_one, jobs, jobs=ctx.jobs, scheduler=ctx.scheduler, desc="ingest")
         with TableWriter(units_csv, UNIT_COLUMNS) as units_out:
             for result in results:  # one document in memory at a time
                 given = sidecar_for(result.row["source"], sidecars)
@@ -295,7 +311,7 @@ def run(ctx: Context) -> pd.DataFrame:
                 units_out.write(result.units)
         documents = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
         write_table(documents, documents_csv)
-        DocumentCache(ctx.paths.cache, "ingest", content_fp).prune(h for h in hashes if h)
+        cache.prune(h for h in hashes if h)
         state.record(fingerprint)
     failed = documents[documents["status"] == "error"]
     for _, bad in failed.iterrows():
