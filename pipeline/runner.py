@@ -115,7 +115,7 @@ def started(
     each runs here when its result is first asked for. Leaving the block waits for (or, on
     an error, cancels) whatever is still running."""
     workers = min(resolve_jobs(jobs), len(items))
-    if workers <= 1:
+    if resolve_jobs(jobs) <= 1 or not items:
         if initializer:
             initializer(*initargs)
         yield [Deferred(func, item) for item in items]
@@ -129,6 +129,23 @@ def started(
         except BaseException:
             for future in futures:
                 future.cancel()
+            raise
+
+
+@contextlib.contextmanager
+def warm_worker(jobs: int, warm_up: Callable[[], Any]) -> Iterator[ProcessPoolExecutor | None]:
+    """One worker process, started now and running ``warm_up`` (imports, say) while this
+    process goes on, for work it is given later (``submit``); None with one job, when
+    everything runs here."""
+    if resolve_jobs(jobs) <= 1:
+        yield None
+        return
+    with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(warm_up, ())) as pool:
+        pool.submit(int)  # the process starts with its first task
+        try:
+            yield pool
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
             raise
 
 

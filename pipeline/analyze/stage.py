@@ -19,6 +19,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -114,19 +115,45 @@ def run(ctx: Context) -> dict:
 
 def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) -> dict:
     """The work itself; the analysis modules load only here (and scikit-learn only in
-    the process that fits the themes)."""
-    from pipeline.analyze.corpus import conference_list, conferences, content_units
-    from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
-    from pipeline.analyze.recurrence import (
-        NOT_TAKEN_UP_COLUMNS,
-        PAIR_COLUMNS,
-        Vocabulary,
-        load_concepts,
-        load_gold_pairs,
+    the process that fits the themes, started first so that it imports it while this
+    process reads the tables)."""
+    import pipeline.analyze.recurrence  # noqa: F401  (SciPy: imported once, inherited by the workers)
+    from pipeline.analyze.themes import warm_up
+    from pipeline.runner import warm_worker
+
+    with warm_worker(ctx.jobs, warm_up) as theme_worker:
+        found = _read_inputs(ctx, settings, gold)
+        gc.freeze()  # forked workers then share the parent's objects instead of copying them
+        try:
+            summary, themed, key, pairs, threshold = _run_analyses(ctx, found, theme_worker, gold, state)
+        finally:
+            gc.unfreeze()
+            _share(None)
+    print(
+        f"analyze: {summary['n_content_units']} units in {summary['n_conferences']} conferences, "
+        f"{themed.k} themes ({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring "
+        f"recommendations (threshold {threshold.value:g}: {threshold.source.split(':')[0]})",
+        file=sys.stderr,
     )
-    from pipeline.analyze.terms import load_word_list
+    return summary
+
+
+@dataclass
+class Inputs:
+    """Everything the analyses read, as the stage found it."""
+
+    confs: pd.DataFrame
+    entities: pd.DataFrame
+    recs: pd.DataFrame | None  # None without a recommendations table
+    themes: ThemeInputs
+    shared: SharedInputs
+
+
+def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
+    from pipeline.analyze.corpus import conference_list, conferences, content_units
+    from pipeline.analyze.recurrence import Vocabulary, load_concepts, load_gold_pairs
+    from pipeline.analyze.terms import display_table, load_word_list
     from pipeline.analyze.themes import ThemeSettings
-    from pipeline.runner import completion_order, started
 
     paths = ctx.paths
     documents = read_table(paths.table("documents"))
@@ -149,16 +176,26 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
     vocabulary = Vocabulary(load_word_list("advice_words.txt"), load_concepts())
     features = _features_of(ctx, by_document, terms, vocabulary)
 
-    # themes and recurring recommendations side by side, each in its own process when
-    # there are two: after one new memo, they are most of the stage's time
-    theme_settings = ThemeSettings.from_settings(settings)
-    inputs = SharedInputs(
-        content=content,
+    # a recommendation that is not a content unit (a heading, say) gets the closest theme
+    in_content = set(content_keys)
+    rec_keys = zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True)
+    others = [k for k in rec_keys if k not in in_content and k in terms]
+    themes = ThemeInputs(
+        content=content[list(THEME_UNIT_COLUMNS)],
         content_terms=content_terms,
         content_groups=[by_document[d][0] for d in content["doc_id"]],
         conference_list=conf_list,
-        theme_settings=theme_settings,
-        theme_jobs=max(1, ctx.jobs - 1),
+        settings=ThemeSettings.from_settings(settings),
+        jobs=max(1, ctx.jobs - 1),
+        cache_root=str(paths.cache),
+        display=display_table(terms[k] for k in content_keys),
+        others=others,
+        others_terms=[terms[k].nominal for k in others],
+    )
+    shared = SharedInputs(
+        content_terms=content_terms,
+        content_conference_order=content["conference_order"].tolist(),
+        conference_list=conf_list,
         cache_root=str(paths.cache),
         features_fingerprint=_features_fingerprint(ctx),
         recs=recs[["doc_id", "unit_id", "text"]].astype(str),
@@ -173,77 +210,94 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
         keyness_alpha=float(settings.get("keyness_alpha", 0.05)),
         keyness_min_freq=int(settings.get("keyness_min_freq", 2)),
     )
-    gc.freeze()  # forked workers then share the parent's objects instead of copying them
-    try:
-        with (
-            started(
-                corpus_analysis, CORPUS_ANALYSES, jobs=ctx.jobs, initializer=_share, initargs=(inputs,)
-            ) as running,
-            output_batch(),  # the analysis tables appear together or not at all
-        ):
-            # this process's share while the workers run; then each analysis's tables as it ends
-            key = _keyness(inputs)
-            write_table(key, paths.table("keyness"))
-            no_entities = pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
-            counts = entity_counts(entities, confs) if len(entities) else no_entities
-            write_table(counts, paths.table("entity_counts"))
-            rec_bytes = None
-            for index in completion_order(running):
-                if CORPUS_ANALYSES[index] == "themes":
-                    themed: ThemeResult = running[index].result()
-                    rec_bytes = _write_themes(paths, themed, recs if has_recs else None)
-                else:
-                    pairs, not_taken, threshold, _ = running[index].result()
-                    write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
-                    write_table(not_taken[NOT_TAKEN_UP_COLUMNS], paths.table("recommendations_not_taken_up"))
-            summary = {
-                "n_documents": int(len(confs)),
-                "n_conferences": int(len(conf_list)),
-                "n_content_units": int(len(content)),
-                "n_unassigned_units": int((themed.unit_themes["theme"] == "").sum()),
-                "theme_method": themed.method,
-                "n_themes": int(themed.k),
-                "n_themes_setting": str(theme_settings.n_themes),
-                "recommendations_table": has_recs,
-                "entities_table": paths.table("entities").exists(),
-                "n_recommendations": int(len(recs)),
-                "recurrence_threshold": threshold.value,
-                "recurrence_threshold_source": threshold.source,
-                "n_recurring_pairs": int(len(pairs)),
-                "gold_files": [g.name for g in gold],
-            }
-            write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
-            state.record(_fingerprint(ctx, rec_bytes, gold))
-    finally:
-        gc.unfreeze()
-        _share(None)
-    print(
-        f"analyze: {len(content)} units in {len(conf_list)} conferences, {themed.k} themes "
-        f"({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring recommendations "
-        f"(threshold {threshold.value:g}: {threshold.source.split(':')[0]})",
-        file=sys.stderr,
-    )
-    return summary
+    return Inputs(confs, entities, recs if has_recs else None, themes, shared)
+
+
+def _run_analyses(
+    ctx: Context, found: Inputs, theme_worker: Executor | None, gold: list[Path], state: StageState
+) -> tuple:
+    """Themes and recurrence side by side, each in its own process when there are two
+    jobs (after one new memo, they are most of the stage's time); keyness and the entity
+    counts here meanwhile. Each analysis's tables are written as it ends."""
+    from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
+    from pipeline.analyze.recurrence import NOT_TAKEN_UP_COLUMNS, PAIR_COLUMNS
+    from pipeline.runner import Deferred, completion_order, started
+
+    paths, shared = ctx.paths, found.shared
+    with (
+        started(recurrence_job, [None], jobs=ctx.jobs, initializer=_share, initargs=(shared,)) as running,
+        output_batch(),  # the analysis tables appear together or not at all
+    ):
+        recurring = running[0]
+        if theme_worker is not None:
+            themed_future = theme_worker.submit(_themes, found.themes)
+        else:
+            themed_future = Deferred(_themes, found.themes)
+        key = _keyness(shared)
+        write_table(key, paths.table("keyness"))
+        no_entities = pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
+        counts = entity_counts(found.entities, found.confs) if len(found.entities) else no_entities
+        write_table(counts, paths.table("entity_counts"))
+        rec_bytes = None
+        for index in completion_order([themed_future, recurring]):
+            if index == 0:
+                themed: ThemeResult = themed_future.result()
+                rec_bytes = _write_themes(paths, themed, found.recs)
+            else:
+                pairs, not_taken, threshold, _ = recurring.result()
+                write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
+                not_taken = not_taken[NOT_TAKEN_UP_COLUMNS]
+                write_table(not_taken, paths.table("recommendations_not_taken_up"))
+        summary = {
+            "n_documents": int(len(found.confs)),
+            "n_conferences": int(len(shared.conference_list)),
+            "n_content_units": int(len(found.themes.content)),
+            "n_unassigned_units": int((themed.unit_themes["theme"] == "").sum()),
+            "theme_method": themed.method,
+            "n_themes": int(themed.k),
+            "n_themes_setting": str(found.themes.settings.n_themes),
+            "recommendations_table": found.recs is not None,
+            "entities_table": paths.table("entities").exists(),
+            "n_recommendations": int(len(shared.recs)),
+            "recurrence_threshold": threshold.value,
+            "recurrence_threshold_source": threshold.source,
+            "n_recurring_pairs": int(len(pairs)),
+            "gold_files": [g.name for g in gold],
+        }
+        write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
+        state.record(_fingerprint(ctx, rec_bytes, gold))
+    return summary, themed, key, pairs, threshold
 
 
 # --------------------------------------------------------------------------- corpus level
 
-# independent of each other, each in a process of its own when there are two; keyness (a
-# fraction of either) runs in the stage's own process meanwhile
-CORPUS_ANALYSES = ("themes", "recurrence")
+THEME_UNIT_COLUMNS = ("doc_id", "unit_id", "conference", "year", "text")
+
+
+@dataclass
+class ThemeInputs:
+    """What the theme model reads: plain data, sent to the process that fits it."""
+
+    content: pd.DataFrame  # the content units (THEME_UNIT_COLUMNS), in the model's row order
+    content_terms: list[list[str]]
+    content_groups: list[str]  # each content unit's document content hash
+    conference_list: pd.DataFrame
+    settings: ThemeSettings
+    jobs: int
+    cache_root: str
+    display: dict[str, str]  # phrase -> its most frequent written form (``display_table``)
+    others: list[tuple[str, str]]  # recommendations that are not content units
+    others_terms: list[list[str]]
 
 
 @dataclass
 class SharedInputs:
-    """What the corpus-level analyses read; forked workers inherit it rather than receive
-    a copy."""
+    """What recurrence and keyness read; a forked worker inherits it rather than receive a
+    copy."""
 
-    content: pd.DataFrame  # content units with their conference columns
     content_terms: list[list[str]]
-    content_groups: list[str]  # each content unit's document content hash
+    content_conference_order: list[int]
     conference_list: pd.DataFrame
-    theme_settings: ThemeSettings
-    theme_jobs: int
     cache_root: str
     features_fingerprint: str
     recs: pd.DataFrame
@@ -281,37 +335,29 @@ def _share(inputs: SharedInputs | None) -> None:
     _SHARED = inputs
 
 
-def corpus_analysis(name: str) -> object:
-    """One of the independent corpus-level analyses (``CORPUS_ANALYSES``), run in a worker."""
+def recurrence_job(_: None = None) -> tuple:
+    """``_recurrence`` of the inputs this worker inherited (``_share``)."""
     assert _SHARED is not None
-    analyses = {"themes": _themes, "recurrence": _recurrence}
-    return analyses[name](_SHARED)
+    return _recurrence(_SHARED)
 
 
-def _themes(shared: SharedInputs) -> ThemeResult:
+def _themes(inputs: ThemeInputs) -> ThemeResult:
     """The theme model and its tables. The choice of k is cached by what it depends on
     (``themes.fit_themes``), so a new memo outside the selection sample does not redo it."""
-    from pipeline.analyze.terms import display_forms
     from pipeline.analyze.themes import assign_themes, fit_themes, theme_shares, theme_tables
 
-    cache = DocumentCache(Path(shared.cache_root), "analyze-themes", code_fingerprint("analyze/themes.py"))
+    cache = DocumentCache(Path(inputs.cache_root), "analyze-themes", code_fingerprint("analyze/themes.py"))
     model, corpus = fit_themes(
-        shared.content_terms, shared.theme_settings, shared.theme_jobs, shared.content_groups, cache
+        inputs.content_terms, inputs.settings, inputs.jobs, inputs.content_groups, cache
     )
     cache.prune([model.selection_key] if model.selection_key else [])
-    terms = shared.terms
-    content_keys = zip(shared.content["doc_id"], shared.content["unit_id"], strict=True)
-    display = display_forms(terms[k] for k in content_keys)
-    themes, unit_themes = theme_tables(shared.content, model, corpus, display)
-    shares = theme_shares(unit_themes, themes, shared.conference_list)
-    # a recommendation that is not a content unit (a heading, say) gets the closest theme
-    assigned = set(zip(unit_themes["doc_id"], unit_themes["unit_id"], strict=True))
-    rec_keys = zip(shared.recs["doc_id"], shared.recs["unit_id"], strict=True)
-    others = [k for k in rec_keys if k not in assigned and k in terms]
+    display = inputs.display
+    themes, unit_themes = theme_tables(inputs.content, model, corpus, lambda term: display.get(term, term))
+    shares = theme_shares(unit_themes, themes, inputs.conference_list)
     other_units: dict[tuple[str, str], str] = {}
-    if others and model.k:
-        found = assign_themes([terms[k].nominal for k in others], corpus, model, themes)
-        other_units = dict(zip(others, found, strict=True))
+    if inputs.others and model.k:
+        found = assign_themes(inputs.others_terms, corpus, model, themes)
+        other_units = dict(zip(inputs.others, found, strict=True))
     return ThemeResult(themes, unit_themes, shares, model.selection, model.method, model.k, other_units)
 
 
@@ -321,7 +367,7 @@ def _keyness(shared: SharedInputs) -> pd.DataFrame:
 
     return keyness(
         shared.content_terms,
-        shared.content["conference_order"].tolist(),
+        shared.content_conference_order,
         shared.conference_list,
         alpha=shared.keyness_alpha,
         min_freq=shared.keyness_min_freq,

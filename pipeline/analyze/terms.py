@@ -178,12 +178,17 @@ class TermExtractor:
 def display_forms(units: Iterable[UnitTerms]) -> Callable[[str], str]:
     """How each phrase was written most often (ties: alphabetically), so that labels read
     "member states", not the lemma "member state"; other terms are shown as they are."""
+    best = display_table(units)
+    return lambda term: best.get(term, term)
+
+
+def display_table(units: Iterable[UnitTerms]) -> dict[str, str]:
+    """``display_forms`` as plain data: phrase -> its most frequent written form."""
     counts: dict[str, Counter[str]] = {}
     for unit in units:
         for phrase, surface in zip(unit.phrases, unit.surfaces, strict=True):
             counts.setdefault(phrase, Counter())[surface] += 1
-    best = {t: min(c.items(), key=lambda item: (-item[1], item[0]))[0] for t, c in counts.items()}
-    return lambda term: best.get(term, term)
+    return {t: min(c.items(), key=lambda item: (-item[1], item[0]))[0] for t, c in counts.items()}
 
 
 ANAPHORS = frozenset({"such", "this", "these", "those", "it", "they", "its", "their"})

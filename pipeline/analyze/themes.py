@@ -81,6 +81,15 @@ class ThemeModel:
     selection_key: str = ""  # what the selection was cached under ("" when not chosen)
 
 
+def warm_up() -> None:
+    """Import what fitting needs (scikit-learn takes a second to import): run in a process
+    started before the stage has read its inputs, so the import overlaps the reading."""
+    import scipy.optimize  # noqa: F401
+    import sklearn.cluster  # noqa: F401
+    import sklearn.decomposition  # noqa: F401
+    import sklearn.feature_extraction.text  # noqa: F401
+
+
 def _identity(items: list[str]) -> list[str]:
     return items
 
