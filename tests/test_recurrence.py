@@ -275,3 +275,21 @@ def test_a_third_memo_takes_up_what_it_restates_and_nothing_else(third_memo):
     assert set(pairs["doc_id_a"]) == {"old"} and set(pairs["doc_id_b"]) == {"new"}
     assert not set(left["unit_id"]) & set(pairs["unit_id_a"])
     assert pairs.groupby("unit_id_a").size().max() <= CAPACITY
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_top_of_columns_is_what_a_stable_sort_puts_first(seed: int) -> None:
+    """Each column's k largest positive values, ties to the earlier row, as a stable
+    descending sort would give them: on blocks full of ties (scores are rounded)."""
+    from pipeline.analyze.recurrence import _top_of_columns
+
+    rng = np.random.default_rng(seed)
+    block = rng.integers(-1, 4, size=(40, 30)).astype(float) / 3  # few values: many ties
+    k = 5
+    rows, cols = _top_of_columns(block, k)
+    found = set(zip(rows.tolist(), cols.tolist(), strict=True))
+    expected = set()
+    for col in range(block.shape[1]):
+        order = np.argsort(-block[:, col], kind="stable")[:k]
+        expected |= {(int(r), col) for r in order if block[r, col] > 0}
+    assert found == expected

@@ -314,7 +314,8 @@ class Scorer:
         """``S[i, j]``: how well group ``rows[i]`` answers group ``cols[j]``, where 1 means as
         well as the query answers itself."""
         scores = (self.documents[rows] @ self.queries[cols].T).toarray()
-        return np.round(scores / self.self_scores[cols][None, :], 6)
+        scores /= self.self_scores[cols][None, :]
+        return np.round(scores, 6, out=scores)  # in place: blocks are large
 
 
 def bm25_scorer(
@@ -494,13 +495,18 @@ def match(
 def _top_of_columns(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(row, column) of each column's ``k`` largest positive values, ties to the earlier
     row: what a stable descending sort of each column would put first, without sorting."""
-    if block.shape[0] <= k:
+    n = block.shape[0]
+    if n <= k:
         return np.nonzero(block > 0)
-    kth = -np.partition(-block, k - 1, axis=0)[k - 1]  # each column's k-th largest value
+    kth = np.partition(block, n - k, axis=0)[n - k]  # each column's k-th largest value
     above = block > kth
     tied = block == kth
     room = k - above.sum(axis=0)  # how many of the tied values fit, earliest rows first
-    chosen = above | (tied & (np.cumsum(tied, axis=0) <= room))
+    chosen = above | tied
+    crowded = np.flatnonzero(tied.sum(axis=0) > room)  # columns where not every tie fits
+    if len(crowded):
+        ties = tied[:, crowded]
+        chosen[:, crowded] = above[:, crowded] | (ties & (np.cumsum(ties, axis=0) <= room[crowded]))
     return np.nonzero(chosen & (block > 0))
 
 

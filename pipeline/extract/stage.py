@@ -133,7 +133,7 @@ def run(ctx: Context) -> dict[str, int]:
 
     # the cache is looked at here, and only what it lacks is sent to the workers
     keys = _content_hashes(units, positions)
-    todo = _Jobs([doc_id for doc_id, key in keys.items() if cache.get(key) is None], job)
+    todo = _Jobs([doc_id for doc_id, key in keys.items() if not cache.has(key)], job)
     if todo:
         from pipeline.nlp import require_model  # spaCy: imported only for real work
 
