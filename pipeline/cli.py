@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import gc
 import os
 import sys
@@ -201,7 +202,13 @@ def _run_stages(ctx: Context, names: list[str]) -> None:
             beside = start_beside(prefetch_terms, ctx)
         if name == "analyze" and beside is not None:
             beside.join()
-        _stage(name)(ctx)
+        _stage(name)(dataclasses.replace(ctx, while_waiting=_warm_up_after(name, names)))
+
+
+def _warm_up_after(name: str, names: list[str]) -> Callable[[], object] | None:
+    """The next stage's ``warm_up`` (its imports), if it has one."""
+    later = names[names.index(name) + 1 :]
+    return getattr(import_module(STAGES[later[0]]), "warm_up", None) if later else None
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

@@ -10,6 +10,7 @@ import copy
 import hashlib
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -89,3 +90,6 @@ class Context:
     scheduler: str | None = None  # address of a Dask distributed scheduler
     force: bool = False  # recompute even when inputs are unchanged
     strict: bool = False  # non-zero exit code when any document failed
+    # what the next stage of a run can get ready (its imports) while this one waits on its
+    # workers with a core to spare; set by the CLI, called by the stages that wait so
+    while_waiting: Callable[[], object] | None = None

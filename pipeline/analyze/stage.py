@@ -238,6 +238,8 @@ def _run_analyses(
         no_entities = pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
         counts = entity_counts(found.entities, found.confs) if len(found.entities) else no_entities
         write_table(counts, paths.table("entity_counts"))
+        if ctx.while_waiting is not None and ctx.jobs > 1:
+            ctx.while_waiting()
         rec_bytes = None
         for index in completion_order([themed_future, recurring]):
             if index == 0:

@@ -20,6 +20,12 @@ from pipeline.tableio import output_batch, write_bytes, write_text
 FIGURE_NAMES = [name for name, _ in html.FIGURES]
 
 
+def warm_up() -> None:
+    """Import matplotlib and the charts: what ``run`` called from the CLI gets done while
+    the analysis waits on its workers (``Context.while_waiting``)."""
+    import pipeline.report.figures  # noqa: F401
+
+
 def _fingerprint(ctx: Context) -> str:
     digest = hashlib.sha256()
     for name in TABLES:
