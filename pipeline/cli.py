@@ -9,11 +9,12 @@ import gc
 import os
 import sys
 from collections.abc import Callable
+from concurrent.futures import wait
 from importlib import import_module
 from pathlib import Path
 
 from pipeline.config import Context, Paths, load_settings
-from pipeline.runner import resolve_jobs, start_beside
+from pipeline.runner import helper_process, resolve_jobs
 
 STAGES: dict[str, str] = {
     "ingest": "pipeline.ingest.stage",
@@ -191,18 +192,27 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_stages(ctx: Context, names: list[str]) -> None:
     """The stages in order. When ingest has just rewritten the units and analyze is to
-    follow, analyze's own parse of new documents (it needs only units.csv) starts beside
-    extract, on the core extract leaves idle."""
-    beside = None
+    follow, a helper process takes the core extract leaves idle: it parses the new
+    documents for the analysis (which needs only units.csv), then imports what the theme
+    model needs, and analyze gives it the theme model to fit."""
     units_before = _stamp(ctx.paths.table("units"))
-    for name in names:
-        if name == "extract" and _parse_ahead(ctx, names, units_before):
-            from pipeline.analyze.stage import prefetch_terms
+    with contextlib.ExitStack() as stack:
+        helper, terms_parsed = None, None
+        for name in names:
+            if name == "extract" and _parse_ahead(ctx, names, units_before):
+                from pipeline.analyze.stage import prefetch_terms
+                from pipeline.analyze.themes import warm_up
 
-            beside = start_beside(prefetch_terms, ctx)
-        if name == "analyze" and beside is not None:
-            beside.join()
-        _stage(name)(dataclasses.replace(ctx, while_waiting=_warm_up_after(name, names)))
+                helper = stack.enter_context(helper_process(ctx.jobs))
+                if helper is not None:
+                    terms_parsed = helper.submit(prefetch_terms, ctx)
+                    helper.submit(warm_up)
+            if name == "analyze" and terms_parsed is not None:
+                wait([terms_parsed])  # what it did not finish (or failed at), analyze redoes
+            stage_ctx = dataclasses.replace(
+                ctx, while_waiting=_warm_up_after(name, names), helper=helper if name == "analyze" else None
+            )
+            _stage(name)(stage_ctx)
 
 
 def _warm_up_after(name: str, names: list[str]) -> Callable[[], object] | None:

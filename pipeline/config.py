@@ -14,7 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 DATA_DIR = Path(str(resources.files("pipeline") / "data"))
 
@@ -93,3 +96,6 @@ class Context:
     # what the next stage of a run can get ready (its imports) while this one waits on its
     # workers with a core to spare; set by the CLI, called by the stages that wait so
     while_waiting: Callable[[], object] | None = None
+    # a spare worker process the CLI started before this stage, already warming up for it
+    # (``runner.helper_process``); a stage that has a use for one takes it instead of its own
+    helper: Executor | None = None

@@ -133,20 +133,30 @@ def started(
 
 
 @contextlib.contextmanager
-def warm_worker(jobs: int, warm_up: Callable[[], Any]) -> Iterator[ProcessPoolExecutor | None]:
-    """One worker process, started now and running ``warm_up`` (imports, say) while this
-    process goes on, for work it is given later (``submit``); None with one job, when
-    everything runs here."""
-    if resolve_jobs(jobs) <= 1:
+def helper_process(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
+    """One spare worker process, started now, for work that only saves a later step time
+    (imports, a parse ahead): what is submitted to it runs in order while this process goes
+    on. It ignores Ctrl-C (this process handles it, and ends the helper on the way out).
+    None with one job, where processes cannot be forked, or on a cluster run."""
+    import multiprocessing
+
+    if resolve_jobs(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield None
         return
-    with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(warm_up, ())) as pool:
+    with ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("fork"), initializer=_init_helper
+    ) as pool:
         pool.submit(int)  # the process starts with its first task
         try:
             yield pool
         except BaseException:
             pool.shutdown(wait=False, cancel_futures=True)
             raise
+
+
+def _init_helper() -> None:
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def completion_order(futures: Sequence[Future[R] | Deferred[R]]) -> Iterator[int]:
@@ -159,30 +169,6 @@ def completion_order(futures: Sequence[Future[R] | Deferred[R]]) -> Iterator[int
         done, _ = wait(waiting, return_when=FIRST_COMPLETED)
         for future in sorted(done, key=waiting.__getitem__):
             yield waiting.pop(future)
-
-
-def start_beside(func: Callable[..., Any], *args: Any) -> Any | None:
-    """Run ``func(*args)`` in a forked process beside this one, for work that only saves a
-    later stage time: it prints nothing, and whatever it raises (or a Ctrl-C) ends it
-    quietly, since the stage that wanted it redoes what it did not finish. ``None`` where
-    processes cannot be forked."""
-    import multiprocessing
-
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return None
-    process = multiprocessing.get_context("fork").Process(
-        target=_beside, args=(func, args), name="pipeline-beside", daemon=True
-    )
-    process.start()
-    return process
-
-
-def _beside(func: Callable[..., Any], args: tuple) -> None:
-    _die_with_parent()
-    try:
-        func(*args)
-    except BaseException:  # noqa: BLE001 - only an optimisation: the stage itself redoes it
-        os._exit(1)
 
 
 def map_documents(func: Callable[..., R], items: Sequence[T], **options: Any) -> list[R]:

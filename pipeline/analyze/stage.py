@@ -12,6 +12,7 @@ run with nothing changed finishes in well under a second per stage.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import glob
@@ -119,9 +120,12 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
     process reads the tables)."""
     import pipeline.analyze.recurrence  # noqa: F401  (SciPy: imported once, inherited by the workers)
     from pipeline.analyze.themes import warm_up
-    from pipeline.runner import warm_worker
+    from pipeline.runner import helper_process
 
-    with warm_worker(ctx.jobs, warm_up) as theme_worker:
+    with contextlib.ExitStack() as stack:
+        theme_worker = ctx.helper or stack.enter_context(helper_process(ctx.jobs))
+        if theme_worker is not None:
+            theme_worker.submit(warm_up)  # at once if the CLI's helper has not already
         found = _read_inputs(ctx, settings, gold)
         gc.freeze()  # forked workers then share the parent's objects instead of copying them
         try:
@@ -479,7 +483,9 @@ def _terms_of(
     """(doc_id, unit_id) -> terms for every unit any analysis looks at: the documents whose
     units changed are parsed (over ``--jobs`` processes or the Dask cluster), the others
     come from the cache, so a run after adding one memo parses one memo. Also returns each
-    document's content hash and unit ids (what its cache entries are keyed by)."""
+    document's content hash and unit ids (what its cache entries are keyed by). With
+    ``max_missing`` (parsing ahead of the stage) the cached terms are not read, and more
+    than that many missing documents are left to the stage."""
     from pipeline.runner import imap_documents
 
     fingerprint = _terms_fingerprint(ctx)
@@ -496,6 +502,8 @@ def _terms_of(
         unit_ids, texts = doc_units["unit_id"].tolist(), doc_units["text"].tolist()
         content = sha256_text(*[f"{u}\x1e{t}" for u, t in zip(unit_ids, texts, strict=True)])
         documents[str(doc_id)] = (content, unit_ids)
+        if max_missing is not None and cache.has(content):
+            continue  # ahead of the stage, only what is missing matters
         cached = cache.get(content)
         if cached is None:
             missing.append(
