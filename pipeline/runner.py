@@ -137,7 +137,7 @@ def helper_process(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
     """One spare worker process, started now, for work that only saves a later step time
     (imports, a parse ahead): what is submitted to it runs in order while this process goes
     on. It ignores Ctrl-C (this process handles it, and ends the helper on the way out).
-    None with one job, where processes cannot be forked, or on a cluster run."""
+    None with one job, or where processes cannot be forked."""
     import multiprocessing
 
     if resolve_jobs(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():

@@ -129,17 +129,10 @@ def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) 
         found = _read_inputs(ctx, settings, gold)
         gc.freeze()  # forked workers then share the parent's objects instead of copying them
         try:
-            summary, themed, key, pairs, threshold = _run_analyses(ctx, found, theme_worker, gold, state)
+            return _run_analyses(ctx, found, theme_worker, gold, state)
         finally:
             gc.unfreeze()
             _share(None)
-    print(
-        f"analyze: {summary['n_content_units']} units in {summary['n_conferences']} conferences, "
-        f"{themed.k} themes ({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring "
-        f"recommendations (threshold {threshold.value:g}: {threshold.source.split(':')[0]})",
-        file=sys.stderr,
-    )
-    return summary
 
 
 @dataclass
@@ -173,8 +166,8 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
     # one spaCy pass over every unit any analysis looks at, for the documents not cached:
     # the sentences and list items (what prefetch_terms parses while extract runs) and any
     # other unit a recommendation is
-    keys = set(_term_units(units)) | set(zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True))
-    terms, by_document = _terms_of(ctx, units, keys)
+    rec_keys = list(zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True))
+    terms, by_document = _terms_of(ctx, units, set(_term_units(units)) | set(rec_keys))
     content_keys = list(zip(content["doc_id"], content["unit_id"], strict=True))
     content_terms = [terms[k].nominal for k in content_keys]
     vocabulary = Vocabulary(load_word_list("advice_words.txt"), load_concepts())
@@ -182,7 +175,6 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
 
     # a recommendation that is not a content unit (a heading, say) gets the closest theme
     in_content = set(content_keys)
-    rec_keys = zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True)
     others = [k for k in rec_keys if k not in in_content and k in terms]
     themes = ThemeInputs(
         content=content[list(THEME_UNIT_COLUMNS)],
@@ -219,7 +211,7 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
 
 def _run_analyses(
     ctx: Context, found: Inputs, theme_worker: Executor | None, gold: list[Path], state: StageState
-) -> tuple:
+) -> dict:
     """Themes and recurrence side by side, each in its own process when there are two
     jobs (after one new memo, they are most of the stage's time); keyness and the entity
     counts here meanwhile. Each analysis's tables are written as it ends."""
@@ -272,7 +264,13 @@ def _run_analyses(
         }
         write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
         state.record(_fingerprint(ctx, rec_bytes, gold))
-    return summary, themed, key, pairs, threshold
+    print(
+        f"analyze: {summary['n_content_units']} units in {summary['n_conferences']} conferences, "
+        f"{themed.k} themes ({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring "
+        f"recommendations (threshold {threshold.value:g}: {threshold.source.split(':')[0]})",
+        file=sys.stderr,
+    )
+    return summary
 
 
 # --------------------------------------------------------------------------- corpus level
@@ -470,14 +468,13 @@ def prefetch_terms(ctx: Context) -> None:
     more, extract's workers keep every core busy, and analyze parses over all of them)."""
     units = read_table(ctx.paths.table("units"), ["doc_id", "unit_id", "kind", "text"])
     serial = dataclasses.replace(ctx, jobs=1, scheduler=None)
-    _terms_of(serial, units, set(_term_units(units)), report=False, max_missing=ctx.jobs - 1)
+    _terms_of(serial, units, set(_term_units(units)), max_missing=ctx.jobs - 1)
 
 
 def _terms_of(
     ctx: Context,
     units: pd.DataFrame,
     keys: set[tuple[str, str]],
-    report: bool = True,
     max_missing: int | None = None,
 ) -> tuple[dict[tuple[str, str], UnitTerms], dict[str, tuple[str, list[str]]]]:
     """(doc_id, unit_id) -> terms for every unit any analysis looks at: the documents whose
@@ -537,7 +534,7 @@ def _terms_of(
     )
     for job, result in zip(missing, parsed, strict=True):
         found.update(zip(((job.doc_id, u) for u in job.unit_ids), result, strict=True))
-    if not report:  # a prefetch: the stage itself reports, and prunes what it no longer uses
+    if max_missing is not None:  # ahead of the stage, which reports and prunes itself
         return found, documents
     cache.prune(content for content, _ in documents.values())
     print(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -175,15 +175,9 @@ class TermExtractor:
         return mods
 
 
-def display_forms(units: Iterable[UnitTerms]) -> Callable[[str], str]:
+def display_table(units: Iterable[UnitTerms]) -> dict[str, str]:
     """How each phrase was written most often (ties: alphabetically), so that labels read
     "member states", not the lemma "member state"; other terms are shown as they are."""
-    best = display_table(units)
-    return lambda term: best.get(term, term)
-
-
-def display_table(units: Iterable[UnitTerms]) -> dict[str, str]:
-    """``display_forms`` as plain data: phrase -> its most frequent written form."""
     counts: dict[str, Counter[str]] = {}
     for unit in units:
         for phrase, surface in zip(unit.phrases, unit.surfaces, strict=True):
