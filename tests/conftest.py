@@ -11,18 +11,19 @@ import pytest
 from pipeline.cli import main as cli_main
 
 ROOT = Path(__file__).resolve().parent.parent
-RAW = ROOT / "raw"
+# Copies of the seed memos: tests never read the live raw/, where a user keeps their own memos.
+MEMOS = ROOT / "tests" / "fixtures" / "memos"
 GOLD = ROOT / "tests" / "gold" / "seed_gold.json"
 
 
 def memo_paths() -> list[Path]:
-    return sorted(p for p in RAW.iterdir() if p.suffix in {".txt", ".md", ".pdf"})
+    return sorted(p for p in MEMOS.iterdir() if p.suffix in {".txt", ".md", ".pdf"})
 
 
 @pytest.fixture(scope="session")
 def memos() -> list[Path]:
     paths = memo_paths()
-    assert len(paths) >= 2, "raw/ must hold the two memos"
+    assert len(paths) >= 2, "tests/fixtures/memos must hold the two seed memos"
     return paths
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from pipeline.cli import main as cli_main
 from pipeline.tableio import read_table
+from tests.conftest import MEMOS
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = json.loads((ROOT / "tests" / "gold" / "seed_gold.json").read_text(encoding="utf-8"))
@@ -47,7 +48,7 @@ FIGURES = ["theme_shift", "theme_shares", "keyness", "entities", "recommendation
 @pytest.fixture(scope="module")
 def memos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("memos")
-    paths = {"raw": ROOT / "raw", "processed": base / "processed", "reports": base / "reports"}
+    paths = {"raw": MEMOS, "processed": base / "processed", "reports": base / "reports"}
     assert cli_main(["run", "--jobs", "1"] + [f"--{k}={v}" for k, v in paths.items()]) == 0
     return paths
 

@@ -20,7 +20,7 @@ from pipeline.ingest.pdf import (
     text_layer_problem,
 )
 
-RAW = Path(__file__).resolve().parents[1] / "raw"
+RAW = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "memos"
 MEMO_2011 = RAW / "2011-03-01_policy-memo_42nd-un-issues-conference.txt"
 MEMO_2013 = RAW / "2013-02_information-note_44th-un-issues-conference.txt"
 HYPHENS = "-\u2010\u00ad"

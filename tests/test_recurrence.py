@@ -23,6 +23,7 @@ from pipeline.analyze.recurrence import (
 from pipeline.analyze.terms import TermExtractor, UnitTerms, load_word_list
 from pipeline.config import data_path
 from pipeline.nlp import load_model
+from tests.conftest import MEMOS
 
 ROOT = Path(__file__).resolve().parent.parent
 THESAURUS = {
@@ -241,7 +242,7 @@ def third_memo() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     found = dict(zip(keys, extractor.extract(list(units["text"])), strict=True))
     lines = [
         line.strip()
-        for memo in sorted((ROOT / "raw").glob("*.txt"))
+        for memo in sorted(MEMOS.glob("*.txt"))
         for line in memo.read_text(encoding="utf-8").splitlines()
         if len(line.split()) > 3
     ]

@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.cli import main as cli_main
 from pipeline.tableio import read_table
+from tests.conftest import MEMOS
 
 ROOT = Path(__file__).resolve().parent.parent
 THIRD_MEMO = """\
@@ -58,7 +59,7 @@ def conferences_in(frame: pd.DataFrame, column: str = "year") -> set[str]:
 def three(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("three")
     raw = base / "raw"
-    shutil.copytree(ROOT / "raw", raw)
+    shutil.copytree(MEMOS, raw)
     (raw / "2014-03-03_policy-memo_45th-un-issues-conference.txt").write_text(THIRD_MEMO, encoding="utf-8")
     config = base / "pipeline.toml"
     config.write_text("[analyze]\ncompare = false\n", encoding="utf-8")  # speed: one method
