@@ -35,11 +35,14 @@ from pipeline.tableio import TableWriter, output_batch, write_table
 
 DOCUMENT_COLUMNS = [
     "doc_id", "source", "sha256", "format", "status", "error",
-    "title", "doc_type", "date", "year", "conference", "venue",
-    "n_pages", "n_units", "n_words", "encoding", "n_removed_lines",
+    "title", "doc_type", "date", "year", "conference", "edition", "series", "venue", "organizer",
+    "meta_source", "n_pages", "n_units", "n_words", "encoding", "n_removed_lines", "notes",
 ]  # fmt: skip
 UNIT_COLUMNS = ["doc_id", "unit_id", "section", "kind", "text", "page", "block", "level", "marker"]
-FORMATS = {".pdf": "pdf", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
+FORMATS = {
+    ".pdf": "pdf", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
+    ".docx": "docx", ".html": "html", ".htm": "html", ".xhtml": "html",
+}  # fmt: skip
 SIDECAR_NAMES = ("manifest.csv",)
 
 
@@ -153,6 +156,14 @@ def read_any(path: Path, fmt: str, settings: dict) -> Extracted:
         from pipeline.ingest.pdf import read_pdf
 
         return read_pdf(path, min_chars_per_page=int(settings.get("min_chars_per_page", 20)))
+    if fmt == "docx":
+        from pipeline.ingest.word import read_docx
+
+        return read_docx(path)
+    if fmt == "html":
+        from pipeline.ingest.web import read_html
+
+        return read_html(path)
     from pipeline.ingest.text import read_text_file
 
     return read_text_file(path)
@@ -200,7 +211,9 @@ def ingest_one(job: IngestJob) -> DocResult:
             fmt = detect_format(path)
             if not fmt:
                 suffix = path.suffix or "(none)"
-                raise IngestError(f"unsupported format '{suffix}': expected PDF, text or Markdown")
+                raise IngestError(
+                    f"unsupported format '{suffix}': expected PDF, Word (.docx), web page (.html), text or Markdown"
+                )
             with time_limit(float(job.settings.get("doc_timeout_s", 0))):
                 cached = _ingest_content(path, fmt, job.settings)
             cache.put(row["sha256"], cached)
@@ -240,8 +253,9 @@ def _ingest_content(path: Path, fmt: str, settings: dict) -> tuple[dict, list[di
         "n_words": sum(len(u.text.split()) for u in units),
         "encoding": extracted.encoding,
         "n_removed_lines": extracted.removed_lines,
+        "notes": "; ".join(extracted.notes),
     }
-    return content_row, unit_rows, text_metadata(units)
+    return content_row, unit_rows, text_metadata(units, extracted.properties)
 
 
 def _in_cache(job: IngestJob, cache: DocumentCache) -> bool:
