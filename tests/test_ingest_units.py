@@ -97,12 +97,15 @@ def test_metadata_of_the_two_memos(memo_2011: Path, memo_2013: Path) -> None:
     assert meta_2011["year"] == "2011"
     assert meta_2011["doc_type"] == "Policy Memo"
     assert meta_2011["conference"] == "42nd UN Issues Conference"
+    assert meta_2011["edition"] == "42" and meta_2011["series"] == "UN Issues Conference"
     assert meta_2011["date"] == "2011-03-01"
     assert meta_2011["venue"] == "Tarrytown, New York"
     meta_2013 = find_metadata(units_of(memo_2013))
     assert meta_2013["year"] == "2013"
     assert meta_2013["doc_type"] == "Information Note"
-    assert meta_2013["conference"] == "44th UN Issues Conference"
+    # the edition's topic is part of how the note names it; the series is the same
+    assert meta_2013["conference"] == "44th UN Issues Conference on UNSCR 1540"
+    assert meta_2013["edition"] == "44" and meta_2013["series"] == meta_2011["series"]
     assert "Tarrytown" in meta_2013["venue"]
 
 

@@ -212,7 +212,8 @@ def ingest_one(job: IngestJob) -> DocResult:
             if not fmt:
                 suffix = path.suffix or "(none)"
                 raise IngestError(
-                    f"unsupported format '{suffix}': expected PDF, Word (.docx), web page (.html), text or Markdown"
+                    f"unsupported format '{suffix}': expected PDF, Word (.docx), "
+                    "web page (.html), text or Markdown"
                 )
             with time_limit(float(job.settings.get("doc_timeout_s", 0))):
                 cached = _ingest_content(path, fmt, job.settings)

@@ -128,7 +128,11 @@ def _walk(element, level: int) -> list[Line]:
             if text:
                 lines.append(Line(text=text, blank_before=True, heading_level=heading))
         elif tag == "p":
-            bold = all(h.get("rend") == "#b" for h in child) and len(child) > 0 and not (child.text or "").strip()
+            bold = (
+                all(h.get("rend") == "#b" for h in child)
+                and len(child) > 0
+                and not (child.text or "").strip()
+            )
             lines.extend(_block_lines(_text_lines(child), bold=bold))
         elif tag == "list":
             lines.extend(_list_lines(child, level))

@@ -46,7 +46,9 @@ def _open(path: Path):
     except (PackageNotFoundError, zipfile.BadZipFile):
         if path.read_bytes()[:8].startswith(b"\xd0\xcf\x11\xe0"):
             raise IngestError("old binary Word file (.doc): save it as .docx") from None
-        raise IngestError("not a readable Word file: it is not a .docx (ZIP) package or it is damaged") from None
+        raise IngestError(
+            "not a readable Word file: it is not a .docx (ZIP) package or it is damaged"
+        ) from None
     except (KeyError, ValueError) as error:
         raise IngestError(f"not a readable Word file: a part of the package is missing ({error})") from None
 
@@ -90,7 +92,10 @@ def _paragraph_lines(p, document, numbering: _Numbering) -> list[Line]:
     item = numbering.item(p, style)
     if item is None and (named := _LIST_STYLE.match(style_name)) and named.group(1) != "continue":
         level = int(named.group(2) or 1) - 1
-        item = ("•" if (named.group(1) or "bullet").lower() == "bullet" else numbering.count(style_name, level), level)
+        item = (
+            "•" if (named.group(1) or "bullet").lower() == "bullet" else numbering.count(style_name, level),
+            level,
+        )
     if item is not None:
         marker, level = item
         return [Line(text=text, blank_before=True, indent=level * INDENT_PER_LEVEL, list_marker=marker)]
@@ -104,7 +109,11 @@ def _style(p, document):
     style_id = ppr.find(f"{_W}pStyle") if ppr is not None else None
     key = style_id.get(f"{_W}val") if style_id is not None else None
     try:
-        return document.styles.element.get_by_id(key) if key else document.styles.element.default_for("paragraph")
+        return (
+            document.styles.element.get_by_id(key)
+            if key
+            else document.styles.element.default_for("paragraph")
+        )
     except (KeyError, ValueError):
         return None
 
@@ -119,7 +128,11 @@ def _heading_level(p, style, style_name: str) -> int | None:
         return int(named.group(1))
     for holder in (p, style):
         outline = holder.find(f"{_W}pPr/{_W}outlineLvl") if holder is not None else None
-        if outline is not None and outline.get(f"{_W}val", "9").isdigit() and int(outline.get(f"{_W}val")) < 9:
+        if (
+            outline is not None
+            and outline.get(f"{_W}val", "9").isdigit()
+            and int(outline.get(f"{_W}val")) < 9
+        ):
             return int(outline.get(f"{_W}val")) + 1
     return None
 
