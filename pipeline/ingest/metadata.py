@@ -463,25 +463,72 @@ def text_metadata(units: list[Unit], properties: dict[str, str] | None = None) -
     return meta
 
 
-def read_sidecars(raw_dir: Path) -> dict[str, dict[str, str]]:
-    """User-given metadata: ``manifest.csv`` rows, then ``<name>.meta.toml`` files."""
-    given: dict[str, dict[str, str]] = {}
+Given = dict[str, dict[str, str]]  # file name (with or without extension) -> field -> value
+
+
+def read_sidecars(raw_dir: Path, sources: list[str]) -> tuple[dict[str, Given], list[str]]:
+    """User-given metadata by origin ("manifest": ``manifest.csv`` rows, "sidecar":
+    ``<name>.meta.toml`` files; a sidecar wins) and one "file: reason" line per problem.
+    A file that cannot be parsed gives nothing (its memo keeps what its own text says); an
+    unknown key or a row for a missing file is skipped alone; the run goes on either way."""
+    given: Given = {}
+    sidecars: Given = {}
+    problems: list[str] = []
+    present = set(sources) | {s.rsplit(".", 1)[0] for s in sources}
     manifest = raw_dir / "manifest.csv"
     if manifest.is_file():
-        with manifest.open(encoding="utf-8-sig", newline="") as handle:
-            for row in csv.DictReader(handle):
-                source = (row.get("source") or "").strip()
-                if source:
-                    given[source] = {k: str(v).strip() for k, v in row.items() if k in FIELDS and v}
+        try:
+            with manifest.open(encoding="utf-8-sig", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+                columns = [c for c in (rows[0].keys() if rows else []) if c is not None]
+        except (OSError, UnicodeDecodeError, csv.Error) as error:
+            rows, columns = [], []
+            problems.append(f"manifest.csv: cannot be read ({_first_line(error)})")
+        unknown = [c for c in columns if c not in (*FIELDS, "source")]
+        if unknown:
+            known = ", ".join(("source", *FIELDS))
+            problems.append(f"manifest.csv: unknown column {unknown[0]!r} (known: {known})")
+        if rows and "source" not in columns:
+            problems.append("manifest.csv: no 'source' column naming the files")
+        for number, row in enumerate(rows, start=2):
+            source = (row.get("source") or "").strip()
+            if source and source not in present:
+                problems.append(f"manifest.csv: line {number} names {source}, which is not in the raw folder")
+            elif source:
+                given[source] = {k: str(v).strip() for k, v in row.items() if k in FIELDS and v}
     for sidecar in sorted(raw_dir.rglob("*.meta.toml")):
-        values = tomllib.loads(sidecar.read_text(encoding="utf-8"))
+        relative_name = str(sidecar.relative_to(raw_dir))
         name = sidecar.name[: -len(".meta.toml")]
         relative = str(sidecar.parent.relative_to(raw_dir) / name).removeprefix("./")
-        given.setdefault(relative, {}).update({k: str(v) for k, v in values.items() if k in FIELDS})
-    return given
+        try:
+            values = tomllib.loads(sidecar.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            problems.append(f"{relative_name}: not valid TOML ({_first_line(error)}); ignored")
+            continue
+        unknown = [k for k in values if k not in FIELDS]
+        if unknown:
+            problems.append(f"{relative_name}: unknown key {unknown[0]!r} (known: {', '.join(FIELDS)})")
+        if relative not in present:
+            problems.append(f"{relative_name}: no file {name}.* beside it in the raw folder")
+            continue
+        sidecars.setdefault(relative, {}).update({k: str(v) for k, v in values.items() if k in FIELDS})
+    return {"manifest": given, "sidecar": sidecars}, problems
 
 
-def sidecar_for(source: str, sidecars: dict[str, dict[str, str]]) -> dict[str, str]:
+def _first_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def sidecar_for(source: str, sidecars: Given) -> dict[str, str]:
     """Sidecar values for a file, matched by its name with or without the extension."""
     stem = source.rsplit(".", 1)[0]
     return {**sidecars.get(stem, {}), **sidecars.get(source, {})}
+
+
+def with_given(row: dict, given: dict[str, str], origin: str) -> dict:
+    """``row`` with user-given values, each recorded in ``meta_source`` as ``origin``."""
+    out = dict(row)
+    for name, value in given.items():
+        out[name] = value
+        out["meta_source"] = add_source(out, name, origin)
+    return out

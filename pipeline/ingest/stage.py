@@ -28,7 +28,7 @@ from pipeline.cache import (
 )
 from pipeline.config import Context
 from pipeline.ingest.layout import Extracted, IngestError
-from pipeline.ingest.metadata import FIELDS, read_sidecars, sidecar_for, text_metadata, with_file_year
+from pipeline.ingest.metadata import read_sidecars, sidecar_for, text_metadata, with_file_year, with_given
 from pipeline.ingest.units import build_units
 from pipeline.runner import imap_documents
 from pipeline.tableio import TableWriter, output_batch, write_table
@@ -286,6 +286,18 @@ def _stage_fingerprint(ctx: Context, files: list[Path]) -> str:
     )
 
 
+def _report_warnings(documents: pd.DataFrame) -> None:
+    """Ingest's own notes on documents that were read, and the documents that cannot be
+    placed in time (they stay in the tables, out of every time series)."""
+    from pipeline.analyze.corpus import undated
+
+    for _, row in documents[documents["notes"].fillna("") != ""].iterrows():
+        print(f"note: {row['source']}: {row['notes']}", file=sys.stderr)
+    for source in undated(documents)["source"]:
+        sidecar = f"{source.rsplit('.', 1)[0]}.meta.toml"
+        print(f"undated: {source} — give its year in {sidecar}", file=sys.stderr)
+
+
 def run(ctx: Context) -> pd.DataFrame:
     """Ingest every file of ``ctx.paths.raw``; write documents.csv and units.csv."""
     raw = ctx.paths.raw
@@ -316,12 +328,14 @@ def run(ctx: Context) -> pd.DataFrame:
     results = (next(parsed) if id(job) in sent else ingest_one(job) for job in jobs)
     # closing: the worker pool is shut down here, not whenever the generator is collected
     with output_batch(), contextlib.closing(parsed):  # both tables appear together or not at all
-        sidecars = read_sidecars(raw)
+        given, problems = read_sidecars(raw, sources)
         rows, hashes = [], []
         with TableWriter(units_csv, UNIT_COLUMNS) as units_out:
             for result in results:  # one document in memory at a time
-                given = sidecar_for(result.row["source"], sidecars)
-                rows.append({**result.row, **{k: v for k, v in given.items() if k in FIELDS}})
+                row = result.row
+                for origin, values in given.items():
+                    row = with_given(row, sidecar_for(row["source"], values), origin)
+                rows.append(row)
                 hashes.append(result.row["sha256"])
                 units_out.write(result.units)
         documents = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
@@ -331,6 +345,9 @@ def run(ctx: Context) -> pd.DataFrame:
     failed = documents[documents["status"] == "error"]
     for _, bad in failed.iterrows():
         print(f"error: {bad['source']}: {bad['error']}", file=sys.stderr)
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    _report_warnings(documents)
     print(
         f"ingest: {len(documents) - len(failed)} of {len(documents)} documents read, "
         f"{units_out.rows_written} units" + (f"; {len(failed)} failed (see above)" if len(failed) else ""),
