@@ -89,7 +89,7 @@ def _paragraph_lines(p, document, numbering: _Numbering) -> list[Line]:
     heading = _heading_level(p, style, style_name)
     if heading is not None:
         return [Line(text=text, blank_before=True, heading_level=heading)]
-    item = numbering.item(p, style)
+    item = numbering.item(p, style, style_name)
     if item is None and (named := _LIST_STYLE.match(style_name)) and named.group(1) != "continue":
         level = int(named.group(2) or 1) - 1
         item = (
@@ -167,8 +167,10 @@ class _Numbering:
                 value = fmt.get(f"{_W}val") if fmt is not None else "decimal"
                 self.formats[(num.get(f"{_W}numId"), int(lvl.get(f"{_W}ilvl", "0")))] = value
 
-    def item(self, p, style) -> tuple[str, int] | None:
-        """(marker, level) of a numbered or bulleted paragraph, else None."""
+    def item(self, p, style, style_name: str) -> tuple[str, int] | None:
+        """(marker, level) of a numbered or bulleted paragraph, else None. The level is the
+        paragraph's own ``ilvl``, else the number of a list style ("List Bullet 2" is 1),
+        else the style's ``ilvl``."""
         num_pr = p.find(f"{_W}pPr/{_W}numPr")
         if num_pr is None and style is not None:
             num_pr = style.find(f"{_W}pPr/{_W}numPr")
@@ -179,7 +181,13 @@ class _Numbering:
         key = num_id.get(f"{_W}val") if num_id is not None else ""
         if key == "0":  # numbering switched off for this paragraph
             return None
-        level = int(ilvl.get(f"{_W}val", "0")) if ilvl is not None else 0
+        named = _LIST_STYLE.match(style_name)
+        if ilvl is not None:
+            level = int(ilvl.get(f"{_W}val", "0"))
+        elif named and named.group(2):
+            level = int(named.group(2)) - 1
+        else:
+            level = 0
         fmt = self.formats.get((key, level), "bullet")
         if fmt in {"bullet", "none"}:
             return "•", level
