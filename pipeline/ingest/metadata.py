@@ -125,6 +125,7 @@ def _conference_pattern(nouns: tuple[str, ...]) -> re.Pattern[str]:
         rf"(?P<annual>(?i:annual)\s+)?"
         rf"(?P<name>(?:(?:{word}|of|the|for|&)\s+){{0,6}}?(?:{noun}))\b"
         rf"(?P<topic>\s+(?:on|of|for)(?:\s+(?:{word}|{_SMALL})(?![\w-])){{1,12}})?"
+        r"(?P<theme>\s*:)?"
     )
 
 
@@ -144,7 +145,7 @@ def _ordinal_text(number: int) -> str:
 class Conference:
     name: str  # "2nd Annual Southeast Asia Dialogue on Resolution 1540 ..."
     edition: int
-    series: str  # the name without edition, "Annual" and (unless the name is only its noun) topic
+    series: str  # the name without its edition and "Annual": what recurs from year to year
 
 
 def find_conference(text: str, rules: LayoutRules) -> Conference | None:
@@ -165,16 +166,15 @@ def find_conference(text: str, rules: LayoutRules) -> Conference | None:
 def _conference_from(match: re.Match[str], rules: LayoutRules) -> Conference:
     edition = ordinal_value(match.group("ordinal")) or 0
     name = re.sub(r"^(?:The|the)\s+", "", match.group("name"))
-    topic = re.sub(rf"(?:\s+{_SMALL})+$", "", match.group("topic") or "")
+    # "Conference on <theme>: <subtitle>" names one edition's theme, not the series
+    topic = "" if match.group("theme") else re.sub(rf"(?:\s+{_SMALL})+$", "", match.group("topic") or "")
     for long, short in rules.raw["metadata"]["conference_aliases"].items():
         name, topic = name.replace(long, short), topic.replace(long, short)
     # "Annual" is part of the name when written so ("Fifth Annual X Dialogue"), a description
     # when not ("the 42nd annual X Conference")
     annual = "Annual " if (match.group("annual") or "").startswith("A") else ""
-    core = name.strip()
-    only_noun = core in rules.raw["metadata"]["event_nouns"]
-    series = f"{core}{topic}" if only_noun else core
-    return Conference(f"{_ordinal_text(edition)} {annual}{core}{topic}", edition, series.strip())
+    series = f"{name.strip()}{topic}"
+    return Conference(f"{_ordinal_text(edition)} {annual}{series}", edition, series)
 
 
 def _field_values(units: list[Unit], rules: LayoutRules) -> dict[str, str]:
@@ -449,6 +449,18 @@ def text_metadata(units: list[Unit], properties: dict[str, str] | None = None) -
 
     found.offer("venue", fields.get("venue", ""), "field line")
     found.offer("venue", _strip_dates(fields.get("date_and_venue", "")), "field line")
+    for unit in head:
+        place = _strip_dates(unit.text)
+        if (
+            unit.kind == "heading"
+            and parse_dates(unit.text)
+            and place != unit.text.strip()
+            and 0 < len(place.split()) <= 6
+            and place[:1].isupper()
+            and not _is_field_line(unit.text, rules)
+            and not _clean_type(unit.text).lower() == found.values["doc_type"].lower()
+        ):
+            found.offer("venue", place, "title block")
     if held:
         found.offer("venue", _cut_at_month(held.group("place")), "sentence")
     found.offer("organizer", fields.get("organizer", ""), "field line")
