@@ -458,7 +458,7 @@ def text_metadata(units: list[Unit], properties: dict[str, str] | None = None) -
             and 0 < len(place.split()) <= 6
             and place[:1].isupper()
             and not _is_field_line(unit.text, rules)
-            and not _clean_type(unit.text).lower() == found.values["doc_type"].lower()
+            and _clean_type(unit.text).lower() != found.values["doc_type"].lower()
         ):
             found.offer("venue", place, "title block")
     if held:
