@@ -235,3 +235,17 @@ def test_metadata_on_layouts_written_for_the_tests(layout: str) -> None:
     assert {key: found[key] for key in expected} == expected
     sources = dict(part.split("=") for part in found["meta_source"].split("; "))
     assert set(sources) == {key for key, value in found.items() if value and key != "meta_source"}
+
+
+def test_words_broken_by_a_unicode_hyphen_are_joined_when_the_whole_is_a_word() -> None:
+    lines = [
+        "Full implemen\u2010",
+        "tation by every organi \u2010",  # a wide glyph gap before the hyphen
+        "zation needs Inter\u2010",
+        "American support and a cross\u2010",
+        "border plan.",
+    ]
+    units = build_units(text_to_lines("\n".join(lines)))
+    assert [u.text for u in units] == [
+        "Full implementation by every organization needs Inter-American support and a cross-border plan."
+    ]
