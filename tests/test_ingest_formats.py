@@ -241,3 +241,24 @@ def test_word_and_web_memos_give_the_same_recommendations(mixed_run: dict) -> No
 
     assert texts(memo_2011) and texts("as-word.docx") == texts(memo_2011)
     assert texts(memo_2013) and texts("as-web.html") == texts(memo_2013)
+
+
+def test_page_title_and_date_come_from_title_and_meta_when_the_text_has_none(tmp_path: Path) -> None:
+    from pipeline.ingest.metadata import text_metadata
+
+    path = tmp_path / "news.html"
+    head = (
+        "<title>Customs officers trained on dual-use goods | Regional News Service</title>"
+        '<meta property="article:published_time" content="2021-03-04T09:00:00Z">'
+    )
+    body = "".join(
+        f"<p>Sentence number {n} says what the officers learned at the course.</p>" for n in range(6)
+    )
+    path.write_text(
+        f"<html><head>{head}</head><body><article>{body}</article></body></html>", encoding="utf-8"
+    )
+    extracted = read_html(path)
+    meta = text_metadata(build_units(extracted.lines), extracted.properties)
+    assert meta["title"] == "Customs officers trained on dual-use goods"
+    assert (meta["date"], meta["year"]) == ("2021-03-04", "2021")
+    assert "title=properties" in meta["meta_source"] and "date=properties" in meta["meta_source"]

@@ -54,13 +54,9 @@ def _open(path: Path):
 
 
 def _properties(document) -> dict[str, str]:
-    """Core properties (File > Properties): title and dates as the author's program saved them."""
-    core = document.core_properties
-    found = {"title": (core.title or "").strip(), "subject": (core.subject or "").strip()}
-    for name in ("created", "modified"):
-        value = getattr(core, name, None)
-        found[name] = value.date().isoformat() if value else ""
-    return found
+    """The core title (File > Properties). Its dates are left out: they say when the file
+    was saved, often from a template, not when the memo was written."""
+    return {"title": (document.core_properties.title or "").strip()}
 
 
 def _text_lines(element) -> list[str]:
