@@ -286,12 +286,16 @@ def _stage_fingerprint(ctx: Context, files: list[Path]) -> str:
     )
 
 
-def _report_warnings(documents: pd.DataFrame) -> None:
-    """Ingest's own notes on documents that were read, and the documents that cannot be
-    placed in time (they stay in the tables, out of every time series)."""
+def _report_warnings(documents: pd.DataFrame, problems: list[str]) -> None:
+    """Sidecar and manifest problems, ingest's own notes on documents that were read, and
+    the documents that cannot be placed in time (they stay in the tables, out of every time
+    series); said on every run, also when nothing was read again."""
     from pipeline.analyze.corpus import undated
 
-    for _, row in documents[documents["notes"].fillna("") != ""].iterrows():
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    noted = documents[documents["notes"].fillna("") != ""] if "notes" in documents else documents.iloc[:0]
+    for _, row in noted.iterrows():
         print(f"note: {row['source']}: {row['notes']}", file=sys.stderr)
     for source in undated(documents)["source"]:
         sidecar = f"{source.rsplit('.', 1)[0]}.meta.toml"
@@ -307,11 +311,13 @@ def run(ctx: Context) -> pd.DataFrame:
     documents_csv, units_csv = ctx.paths.table("documents"), ctx.paths.table("units")
     state = StageState(ctx.paths.processed, "ingest")
     fingerprint = _stage_fingerprint(ctx, files)
+    sources = [str(p.relative_to(raw)) for p in files]
     if not ctx.force and state.up_to_date(fingerprint, [documents_csv, units_csv]):
         print("ingest: up to date", file=sys.stderr)
-        return pd.read_csv(documents_csv, dtype=str, keep_default_na=False)
+        documents = pd.read_csv(documents_csv, dtype=str, keep_default_na=False)
+        _report_warnings(documents, read_sidecars(raw, sources)[1])
+        return documents
 
-    sources = [str(p.relative_to(raw)) for p in files]
     doc_ids = make_doc_ids(sources)
     settings = dict(ctx.settings["ingest"])
     content_fp = ctx.settings.fingerprint("ingest") + code_fingerprint("ingest", "data/layout.toml")
@@ -345,9 +351,7 @@ def run(ctx: Context) -> pd.DataFrame:
     failed = documents[documents["status"] == "error"]
     for _, bad in failed.iterrows():
         print(f"error: {bad['source']}: {bad['error']}", file=sys.stderr)
-    for problem in problems:
-        print(f"error: {problem}", file=sys.stderr)
-    _report_warnings(documents)
+    _report_warnings(documents, problems)
     print(
         f"ingest: {len(documents) - len(failed)} of {len(documents)} documents read, "
         f"{units_out.rows_written} units" + (f"; {len(failed)} failed (see above)" if len(failed) else ""),
