@@ -220,6 +220,11 @@ LAYOUTS = {
         {"year": "2016", "edition": "4", "series": "International Seminar on Biosecurity Governance",
          "venue": "Nairobi, Kenya", "organizer": "African Union Commission"},
     ),
+    "noise above the title": (
+        "~~ ,.,, ;;; Tlie ~ ll\n\nState | Report | Year\n\nStrengthening Border Controls in the Sahel\n\n"
+        "Officials met in Niamey. They agreed on a plan.\n",
+        {"title": "Strengthening Border Controls in the Sahel", "year": "", "conference": ""},
+    ),
     "session ordinal": (
         "Statement to the sixty-ninth session of the General Assembly\n\nNew York, 20 October 2014\n\n"
         "Mr. President, my delegation supports the resolution.\n",

@@ -296,8 +296,18 @@ def _is_title_line(unit: Unit, rules: LayoutRules, doc_type: str) -> bool:
         return False  # a numbered section heading
     if any(re.search(p, text) for p in rules.raw["metadata"]["title_skip"]):
         return False
+    if text.count(" | ") >= 2:
+        return False  # a table row
+    if sum(_wordlike(w) for w in words) < 0.8 * len(words):
+        return False  # OCR noise or a code, not a title
     # a line that is mostly a place and a date ("Bangkok, 15–16 February 2017")
     return not (parse_dates(text) and len(_strip_dates(text).split()) <= 6)
+
+
+def _wordlike(token: str) -> bool:
+    """Mostly letters ("Chair's", "UN-EU", "A") or a number ("1540", "(2004)")."""
+    letters = sum(c.isalpha() for c in token)
+    return letters >= 0.5 * len(token) if letters else bool(re.fullmatch(r"\W*\d[\d.,/-]*\W*", token))
 
 
 def _title(units: list[Unit], rules: LayoutRules, doc_type: str) -> tuple[str, str]:
