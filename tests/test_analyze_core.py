@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from pipeline.analyze import themes as themes_module
-from pipeline.analyze.corpus import conference_list, conferences, content_units
+from pipeline.analyze.corpus import conference_list, conferences, content_units, undated
 from pipeline.analyze.entity_counts import entity_counts
 from pipeline.analyze.keyness import keyness, log_likelihood
 from pipeline.analyze.recurrence import (
@@ -53,12 +53,12 @@ def test_conferences_are_ordered_by_year_and_group_documents():
     assert "broken" not in order  # unreadable documents are ignored
     assert order["early-a"] == order["early-b"] == 0  # one conference, two documents
     assert order["no-name"] == 1 and order["late"] == 2
-    assert order["nothing"] == 3  # unknown year sorts last
+    assert "nothing" not in order  # undated: in no conference, so in no time series
+    assert list(undated(docs(("nothing", "", "", "ok")))["doc_id"]) == ["nothing"]
     labels = dict(zip(table["doc_id"], table["conference_label"], strict=True))
     assert labels["early-a"] == "42nd Conference (2011)"
     assert labels["no-name"] == "2013"  # falls back to the year
-    assert labels["nothing"] == "nothing"  # then to the document id
-    assert list(conference_list(table)["conference_order"]) == [0, 1, 2, 3]
+    assert list(conference_list(table)["conference_order"]) == [0, 1, 2]
 
 
 def test_content_units_leave_out_headings_boilerplate_and_header_fields():

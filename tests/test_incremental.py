@@ -17,7 +17,7 @@ from pipeline.tableio import output_batch, write_table
 from tests.conftest import copy_memos, run_cli
 
 NEW_MEMO = (
-    "# Briefing Note\n\nDonors should fund regional workshops in Southeast Asia. "
+    "# Briefing Note\n\nDate: 3 March 2014\n\nDonors should fund regional workshops in Southeast Asia. "
     "The OSCE could host them.\n\n- more outreach to industry;\n- shared export-control lists.\n"
 )
 CACHES = ("ingest", "extract", "analyze")

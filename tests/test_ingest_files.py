@@ -43,7 +43,7 @@ def test_bad_text_files_fail_alone_with_plain_reasons(
     assert rows["binary.txt"]["error"] == "not a text file: it contains binary data"
     assert rows["folder.pdf"]["error"] == "is a folder, not a file"
     assert rows["dangling.txt"]["error"].startswith("broken link")
-    assert rows["slides.docx"]["error"].startswith("unsupported format '.docx'")
+    assert rows["slides.docx"]["error"].startswith("not a readable Word file")
     errors = documents[documents["status"] == "error"]
     assert len(errors) == 5 and all("\n" not in e for e in errors["error"])
     good = documents[documents["status"] == "ok"]

@@ -97,12 +97,15 @@ def test_metadata_of_the_two_memos(memo_2011: Path, memo_2013: Path) -> None:
     assert meta_2011["year"] == "2011"
     assert meta_2011["doc_type"] == "Policy Memo"
     assert meta_2011["conference"] == "42nd UN Issues Conference"
+    assert meta_2011["edition"] == "42" and meta_2011["series"] == "UN Issues Conference"
     assert meta_2011["date"] == "2011-03-01"
     assert meta_2011["venue"] == "Tarrytown, New York"
     meta_2013 = find_metadata(units_of(memo_2013))
     assert meta_2013["year"] == "2013"
     assert meta_2013["doc_type"] == "Information Note"
+    # "Conference on <theme>: <subtitle>" names the edition's theme, not the series
     assert meta_2013["conference"] == "44th UN Issues Conference"
+    assert meta_2013["edition"] == "44" and meta_2013["series"] == meta_2011["series"]
     assert "Tarrytown" in meta_2013["venue"]
 
 
@@ -183,3 +186,71 @@ def test_soft_hyphen_and_ligatures_are_cleaned() -> None:
         text_to_lines("The e\ufb03cient coordina\u00ad\ntion of e\u00a0orts works.")
     )
     assert units[0].text == "The efficient coordination of e orts works."
+
+
+# Layouts written for these tests (not the seed or dev wording): caps title block with a word
+# ordinal, a dateline after a cited older year, a memo header, a "held in" sentence, and a
+# session ordinal that is not a conference series.
+LAYOUTS = {
+    "caps title block": (
+        "THIRTY-SECOND ANNUAL CARIBBEAN FORUM ON BORDER SECURITY\nKingston, Jamaica, 4-6 June 2012\n\n"
+        "Summary Report\n\nThe forum was hosted by the Ministry of National Security of Jamaica. "
+        "Delegates from fourteen States attended.\n",
+        {"year": "2012", "date": "", "edition": "32", "series": "Caribbean Forum on Border Security",
+         "venue": "Kingston, Jamaica", "doc_type": "Summary Report",
+         "organizer": "Ministry of National Security of Jamaica"},
+    ),
+    "dateline": (
+        "Regional approaches to nonproliferation\n\nVIENNA, 14 May 2014 — When the Security Council "
+        "adopted resolution 1540 on 28 April 2004, few expected it to last.\n\nOfficials met this week.\n",
+        {"year": "2014", "date": "2014-05-14", "venue": "Vienna", "conference": "",
+         "title": "Regional approaches to nonproliferation"},
+    ),
+    "memo header": (
+        "MEMORANDUM\n\nTo: Members of the Steering Group\nFrom: Secretariat\nDate: 3 September 2019\n"
+        "Re: Outcome of the 7th Regional Workshop on Export Controls for Central Asia\n\n"
+        "The workshop was held in Almaty on 20-22 August 2019.\n",
+        {"year": "2019", "date": "2019-09-03", "edition": "7", "venue": "Almaty",
+         "title": "Outcome of the 7th Regional Workshop on Export Controls for Central Asia"},
+    ),
+    "held sentence": (
+        "Report of the meeting\n\nThe Fourth International Seminar on Biosecurity Governance was held in "
+        "Nairobi, Kenya, on 5 and 6 October 2016. It was organised by the African Union Commission, "
+        "with support from Canada.\n",
+        {"year": "2016", "edition": "4", "series": "International Seminar on Biosecurity Governance",
+         "venue": "Nairobi, Kenya", "organizer": "African Union Commission"},
+    ),
+    "noise above the title": (
+        "~~ ,.,, ;;; Tlie ~ ll\n\nState | Report | Year\n\nStrengthening Border Controls in the Sahel\n\n"
+        "Officials met in Niamey. They agreed on a plan.\n",
+        {"title": "Strengthening Border Controls in the Sahel", "year": "", "conference": ""},
+    ),
+    "session ordinal": (
+        "Statement to the sixty-ninth session of the General Assembly\n\nNew York, 20 October 2014\n\n"
+        "Mr. President, my delegation supports the resolution.\n",
+        {"year": "2014", "date": "2014-10-20", "conference": "", "series": "", "edition": ""},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_metadata_on_layouts_written_for_the_tests(layout: str) -> None:
+    text, expected = LAYOUTS[layout]
+    found = find_metadata(build_units(text_to_lines(text)))
+    assert {key: found[key] for key in expected} == expected
+    sources = dict(part.split("=") for part in found["meta_source"].split("; "))
+    assert set(sources) == {key for key, value in found.items() if value and key != "meta_source"}
+
+
+def test_words_broken_by_a_unicode_hyphen_are_joined_when_the_whole_is_a_word() -> None:
+    lines = [
+        "Full implemen\u2010",
+        "tation by every organi \u2010",  # a wide glyph gap before the hyphen
+        "zation needs Inter\u2010",
+        "American support and a cross\u2010",
+        "border plan.",
+    ]
+    units = build_units(text_to_lines("\n".join(lines)))
+    assert [u.text for u in units] == [
+        "Full implementation by every organization needs Inter-American support and a cross-border plan."
+    ]

@@ -384,3 +384,56 @@ def test_text_layer_of_unmapped_glyphs(tmp_path):
     path = tmp_path / "cid.pdf"
     pdfbuild.write_garbage_text_pdf(path, glyphs="•")  # Helvetica's bullet has no mapping
     assert _error(path) == "PDF text layer is unreadable (mostly undecodable glyphs); run OCR first"
+
+
+_SENTENCES = [
+    "States should adopt national control lists before the next review.",
+    "The committee should publish its assistance requests every year.",
+    "Donors should fund training for customs officers in the region.",
+]
+
+
+def _sideways_pdf(path: Path, page_rotation: int, text_angle: int) -> None:
+    """A page turned by its /Rotate entry, or text set at an angle on an upright page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    pdf = canvas.Canvas(str(path), pagesize=A4)
+    pdf.setPageRotation(page_rotation)
+    pdf.translate(300, 120) if text_angle else pdf.translate(72, 760)
+    pdf.rotate(text_angle)
+    for number, sentence in enumerate(_SENTENCES * 4):
+        pdf.drawString(0, -16 * number, sentence)
+    pdf.showPage()
+    pdf.save()
+
+
+@pytest.mark.parametrize(("page_rotation", "text_angle"), [(90, 0), (0, 90), (0, 270)])
+def test_turned_pages_are_read_in_their_reading_direction(tmp_path, page_rotation, text_angle):
+    path = tmp_path / "turned.pdf"
+    _sideways_pdf(path, page_rotation, text_angle)
+    extracted = read_pdf(path)
+    assert [line.text for line in extracted.lines] == _SENTENCES * 4
+    assert extracted.notes == []
+
+
+def test_a_pdf_of_three_words_is_read(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "short.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.drawString(72, 700, "Draft for comment")
+    pdf.showPage()
+    pdf.save()
+    extracted = read_pdf(path)
+    assert [line.text for line in extracted.lines] == ["Draft for comment"] and extracted.notes == []
+
+
+def test_a_pdf_with_no_text_and_no_images_is_called_blank(tmp_path):
+    from reportlab.pdfgen import canvas
+
+    path = tmp_path / "blank.pdf"
+    pdf = canvas.Canvas(str(path))
+    pdf.showPage()
+    pdf.save()
+    assert _error(path) == "blank PDF: no text and no images on any page"

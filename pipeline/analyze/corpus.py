@@ -1,13 +1,13 @@
 """Which units are analysed and which conference each belongs to.
 
-A conference is a document's ``conference`` + ``year`` from documents.csv (falling back to
-the year alone, then to the document id), so several documents of one meeting count
-together and any number of conferences is handled the same way, ordered by year.
+A conference is a document's ``conference`` (name and edition) from documents.csv, or its
+``year`` when it names none, so several documents of one meeting count together and any
+number of conferences is handled the same way, ordered by date. An undated document (no
+date, no year) cannot be placed in time: it is in no conference (see ``undated``).
 """
 
 from __future__ import annotations
 
-import math
 import re
 
 import pandas as pd
@@ -23,48 +23,70 @@ METADATA_FIELD = re.compile(
     r"( and (venue|date|location|place))?\s*:",
     re.IGNORECASE,
 )
-CONFERENCE_COLUMNS = ["doc_id", "conference", "year", "conference_label", "conference_order"]
+CONFERENCE_COLUMNS = ["doc_id", "conference", "year", "conference_label", "conference_order", "series"]
 
 
-def _year(value: object) -> float:
-    try:
-        return float(str(value).strip()[:4])
-    except ValueError:
-        return math.inf
+def _when(date: str, year: str) -> str:
+    """A sortable point in time: the ISO date, else the year (sorts before its dated days)."""
+    return date or year
 
 
-def conferences(documents: pd.DataFrame) -> pd.DataFrame:
-    """One row per readable document: its conference, year, display label and order.
-
-    ``conference_order`` is 0 for the earliest conference; documents of one conference
-    share it. Documents with ``status=error`` are left out.
-    """
+def _readable(documents: pd.DataFrame) -> pd.DataFrame:
     docs = documents.copy()
     if "status" in docs.columns:
         docs = docs[docs["status"].fillna("") != "error"]
-    if docs.empty:
-        return pd.DataFrame(columns=CONFERENCE_COLUMNS)
-    for column in ("conference", "year"):
+    for column in ("conference", "year", "date", "series"):
         if column not in docs.columns:
             docs[column] = ""
         docs[column] = docs[column].fillna("").astype(str).str.strip()
     docs["year"] = docs["year"].str.replace(r"\.0$", "", regex=True)
-    names = docs["conference"].where(docs["conference"] != "", docs["year"])
-    docs["conference"] = names.where(names != "", docs["doc_id"])
-    docs["_key"] = list(zip(docs["year"], docs["conference"], strict=True))
-    keys = sorted(set(docs["_key"]), key=lambda k: (_year(k[0]), k[0], k[1]))
-    order = {key: i for i, key in enumerate(keys)}
-    docs["conference_order"] = docs["_key"].map(order).astype(int)
+    return docs
+
+
+def undated(documents: pd.DataFrame) -> pd.DataFrame:
+    """Readable documents with neither a date nor a year (doc_id and source): kept in the
+    tables, left out of ``conferences`` and so of every time series and shift."""
+    docs = _readable(documents)
+    mask = (docs["date"] == "") & (docs["year"] == "")
+    columns = [c for c in ("doc_id", "source") if c in docs.columns]
+    return docs.loc[mask, columns].reset_index(drop=True)
+
+
+def conferences(documents: pd.DataFrame) -> pd.DataFrame:
+    """One row per readable, dated document: its conference, year, label, order and series.
+
+    Contract: documents with ``status=error`` and undated documents (no date and no year,
+    listed by ``undated``) are not in the result, so nothing built on it (shares, shifts,
+    keyness, recurrence, counts per conference) places them in time. A document naming a
+    conference edition belongs to it; one that names none is grouped by its year.
+    ``conference_order`` is 0 for the earliest conference (by its earliest date, then its
+    year); documents of one conference share it. ``series`` is the conference's name
+    without the edition (empty for documents outside a series).
+    """
+    docs = _readable(documents)
+    docs = docs[(docs["date"] != "") | (docs["year"] != "")].copy()
+    if docs.empty:
+        return pd.DataFrame(columns=CONFERENCE_COLUMNS)
+    docs["year"] = docs["year"].where(docs["year"] != "", docs["date"].str[:4])
+    docs["conference"] = docs["conference"].where(docs["conference"] != "", docs["year"])
+    docs["_when"] = [_when(d, y) for d, y in zip(docs["date"], docs["year"], strict=True)]
+    first = docs.groupby("conference")["_when"].min()
+    first_year = docs.groupby("conference")["year"].min()
+    keys = sorted(first.index, key=lambda name: (first_year[name], first[name], name))
+    order = {name: i for i, name in enumerate(keys)}
+    docs["conference_order"] = docs["conference"].map(order).astype(int)
+    docs["year"] = docs["conference"].map(first_year)
     docs["conference_label"] = [
-        f"{name} ({year})" if year and name != year else name for year, name in docs["_key"]
+        f"{name} ({year})" if year and name != year else name
+        for name, year in zip(docs["conference"], docs["year"], strict=True)
     ]
     out = docs[CONFERENCE_COLUMNS].sort_values(["conference_order", "doc_id"], kind="stable")
     return out.reset_index(drop=True)
 
 
 def conference_list(confs: pd.DataFrame) -> pd.DataFrame:
-    """One row per conference, in order (conference, year, conference_label, conference_order)."""
-    columns = ["conference", "year", "conference_label", "conference_order"]
+    """One row per conference, in order (conference, year, label, order, series)."""
+    columns = ["conference", "year", "conference_label", "conference_order", "series"]
     if confs.empty:
         return pd.DataFrame(columns=columns)
     return (

@@ -47,6 +47,9 @@ BREAK_HYPHENS = "-\u2010\u00ad"
 _SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
 _WORD_END = re.compile(r"([A-Za-zÀ-ÿ][\w'’]*)[" + BREAK_HYPHENS + r"]$")
 _WORD_START = re.compile(r"^([\w'’]+)")
+# U+2010 and the soft hyphen only ever join word parts: set apart from the word by a wide
+# glyph gap at a line end ("implemen ‐"), they still mark a broken word
+_SPACED_BREAK = re.compile("(?<=[A-Za-zÀ-ÿ]) ([\u2010\u00ad])$")
 
 
 def normalize_chars(text: str) -> str:
@@ -133,6 +136,7 @@ def join_lines(
         if not out:
             out = line
             continue
+        out = _SPACED_BREAK.sub(r"\1", out)
         end = _WORD_END.search(out)
         start = _WORD_START.match(line)
         if is_link_continuation(out, line):

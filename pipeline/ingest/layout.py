@@ -50,7 +50,9 @@ class Extracted:
     n_pages: int | None = None
     encoding: str = ""
     removed_lines: int = 0  # page furniture dropped (running headers, footers, page numbers)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # warnings for the documents' ``notes`` column
+    # what the file format itself states: docx core properties, HTML <title>/<meta>
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 class IngestError(Exception):

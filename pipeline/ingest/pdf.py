@@ -143,6 +143,8 @@ class _PageResult:
     lines: list[PageLine]
     texts: list[str]  # every glyph's text, including glyphs no line kept ("(cid:3)")
     has_graphics: bool
+    off_page: int = 0  # glyphs with text drawn outside the page box (never visible)
+    has_images: bool = False
 
 
 @dataclass
@@ -313,11 +315,75 @@ class _PageObjects:
 
 
 def _read_page(page: _PageObjects, number: int) -> _PageResult:
-    glyphs = page_glyphs(page.chars, page.bbox)
+    chars, bbox, height, turned = reading_frame(page.chars, page.bbox, page.height)
+    glyphs = page_glyphs(chars, bbox)
     has_graphics = page.has_images or bool(page.shapes)
-    lines = lines_from_glyphs(glyphs, number, page.height, page_marks(page.shapes))
+    marks = [] if turned else page_marks(page.shapes)
+    lines = lines_from_glyphs(glyphs, number, height, marks)
     texts = [g.text for g in glyphs]
-    return _PageResult(lines=lines, texts=texts, has_graphics=has_graphics)
+    drawn = sum(1 for ch in chars if (ch.get("text") or "").strip())
+    return _PageResult(
+        lines=lines,
+        texts=texts,
+        has_graphics=has_graphics,
+        off_page=max(0, drawn - len(glyphs)),
+        has_images=page.has_images,
+    )
+
+
+def _orientation(ch: dict) -> tuple[int, int, int, int]:
+    """How a glyph is set, from its text matrix rounded to right angles: (1, 0, 0, 1) is
+    upright; others are turned, upside down or mirrored."""
+    a, b, c, d = (ch.get("matrix") or (1, 0, 0, 1))[:4]
+    run, up = math.hypot(a, b) or 1.0, math.hypot(c, d) or 1.0
+    return round(a / run), round(b / run), round(c / up), round(d / up)
+
+
+def reading_frame(
+    chars: list[dict], bbox: Sequence[float], height: float
+) -> tuple[list[dict], tuple[float, float, float, float], float, bool]:
+    """A page whose text is mostly not upright (a rotated page, a landscape table set on a
+    portrait page, text flipped by its matrix) mapped into the text's own frame, so that it
+    reads left to right and top to bottom: glyph boxes, baselines and the page box. Upright
+    pages come back unchanged."""
+    orientations = Counter(_orientation(ch) for ch in chars if (ch.get("text") or "").strip())
+    main = orientations.most_common(1)[0][0] if orientations else (1, 0, 0, 1)
+    if main in {(1, 0, 0, 1), (0, 0, 0, 0)}:
+        return chars, tuple(bbox), height, False
+    a, b, c, d = main
+    advance, up = (a, -b), (c, -d)  # in page coordinates (y down): run and glyph-up vectors
+
+    def to_frame(x: float, y: float) -> tuple[float, float]:
+        return x * advance[0] + y * advance[1], -(x * up[0] + y * up[1])
+
+    left, top, right, bottom = bbox
+    # the page box and the glyphs together: pdfminer may report a rotated page's glyphs
+    # outside the unrotated box
+    kept = [ch for ch in chars if _orientation(ch) == main]
+    points = [(x, y) for x in (left, right) for y in (top, bottom)]
+    points += [(ch[x], ch[y]) for ch in kept for x in ("x0", "x1") for y in ("top", "bottom")]
+    framed = [to_frame(x, y) for x, y in points]
+    u0, v0 = min(u for u, _ in framed), min(v for _, v in framed)
+    turned = []
+    for ch in kept:
+        box = [to_frame(x, y) for x in (ch["x0"], ch["x1"]) for y in (ch["top"], ch["bottom"])]
+        matrix = ch.get("matrix")
+        page_top = ch["top"] + ch["y1"]  # the page height pdfminer measured the box in
+        base = to_frame(matrix[4], page_top - matrix[5])[1] if matrix else max(v for _, v in box)
+        turned.append(
+            {
+                **ch,
+                "x0": min(u for u, _ in box) - u0,
+                "x1": max(u for u, _ in box) - u0,
+                "top": min(v for _, v in box) - v0,
+                "bottom": max(v for _, v in box) - v0,
+                "base": base - v0,
+                "upright": True,
+            }
+        )
+    width_u = max(u for u, _ in framed) - u0
+    height_v = max(v for _, v in framed) - v0
+    return turned, (0.0, 0.0, width_u, height_v), height_v, True
 
 
 def page_marks(shapes: Iterable[dict]) -> list[Mark]:
@@ -372,7 +438,10 @@ def page_glyphs(chars: Iterable[dict], bbox: Sequence[float]) -> list[Glyph]:
         size = float(ch.get("size") or ch["bottom"] - ch["top"]) or 1.0
         matrix = ch.get("matrix")
         # pdfminer's box runs from the font's descent; the text matrix holds the baseline.
-        base = ch["bottom"] - (matrix[5] - ch["y0"]) if matrix else ch["bottom"] - 0.2 * size
+        if "base" in ch:  # already measured in a turned page's frame
+            base = ch["base"]
+        else:
+            base = ch["bottom"] - (matrix[5] - ch["y0"]) if matrix else ch["bottom"] - 0.2 * size
         out.append(
             Glyph(
                 text=text,
@@ -685,17 +754,32 @@ def _columns(
 
 
 def _check_text_layer(pages: Sequence[_PageResult], min_chars_per_page: int) -> list[str]:
-    """Refuse scans and garbage text layers; note scanned pages among text pages."""
+    """Refuse scans and garbage text layers; note scanned pages among text pages. "Image-only"
+    is said only when no page has any text: a PDF of a few words is read as it is."""
     minimum = max(1, min_chars_per_page)
-    if not any(len(p.texts) >= minimum for p in pages):
+    if not any(p.texts for p in pages):
+        if any(p.off_page for p in pages):
+            raise IngestError("no visible text: the PDF's text layer lies outside its pages")
+        if not any(p.has_graphics for p in pages):
+            raise IngestError("blank PDF: no text and no images on any page")
+        if not any(p.has_images for p in pages):
+            raise IngestError("no text layer: the pages hold only drawn shapes (text drawn as outlines?)")
         raise IngestError("image-only PDF: no text layer on any page; run OCR (for example ocrmypdf) first")
     problem = text_layer_problem([t for p in pages for t in p.texts])
     if problem:
         raise IngestError(problem)
-    scanned = [str(n) for n, p in enumerate(pages, start=1) if len(p.texts) < minimum and p.has_graphics]
+    scanned = [str(n) for n, p in enumerate(pages, start=1) if not p.texts and p.has_images]
+    sparse = [
+        f"{n} ({len(p.texts)} characters)"
+        for n, p in enumerate(pages, start=1)
+        if 0 < len(p.texts) < minimum and p.has_images
+    ]
+    notes = []
     if scanned:
-        return [f"pages without a text layer (scans?): {', '.join(scanned)}; run OCR to read them"]
-    return []
+        notes.append(f"pages without a text layer (scans?): {', '.join(scanned)}; run OCR to read them")
+    if sparse:
+        notes.append(f"pages with little text beside images: {', '.join(sparse)}; if they are scans, run OCR")
+    return notes
 
 
 def text_layer_problem(texts: Sequence[str]) -> str | None:

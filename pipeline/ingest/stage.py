@@ -28,18 +28,21 @@ from pipeline.cache import (
 )
 from pipeline.config import Context
 from pipeline.ingest.layout import Extracted, IngestError
-from pipeline.ingest.metadata import FIELDS, read_sidecars, sidecar_for, text_metadata, with_file_year
+from pipeline.ingest.metadata import read_sidecars, sidecar_for, text_metadata, with_file_year, with_given
 from pipeline.ingest.units import build_units
 from pipeline.runner import imap_documents
 from pipeline.tableio import TableWriter, output_batch, write_table
 
 DOCUMENT_COLUMNS = [
     "doc_id", "source", "sha256", "format", "status", "error",
-    "title", "doc_type", "date", "year", "conference", "venue",
-    "n_pages", "n_units", "n_words", "encoding", "n_removed_lines",
+    "title", "doc_type", "date", "year", "conference", "edition", "series", "venue", "organizer",
+    "meta_source", "n_pages", "n_units", "n_words", "encoding", "n_removed_lines", "notes",
 ]  # fmt: skip
 UNIT_COLUMNS = ["doc_id", "unit_id", "section", "kind", "text", "page", "block", "level", "marker"]
-FORMATS = {".pdf": "pdf", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md"}
+FORMATS = {
+    ".pdf": "pdf", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
+    ".docx": "docx", ".html": "html", ".htm": "html", ".xhtml": "html",
+}  # fmt: skip
 SIDECAR_NAMES = ("manifest.csv",)
 
 
@@ -153,6 +156,14 @@ def read_any(path: Path, fmt: str, settings: dict) -> Extracted:
         from pipeline.ingest.pdf import read_pdf
 
         return read_pdf(path, min_chars_per_page=int(settings.get("min_chars_per_page", 20)))
+    if fmt == "docx":
+        from pipeline.ingest.word import read_docx
+
+        return read_docx(path)
+    if fmt == "html":
+        from pipeline.ingest.web import read_html
+
+        return read_html(path)
     from pipeline.ingest.text import read_text_file
 
     return read_text_file(path)
@@ -200,7 +211,10 @@ def ingest_one(job: IngestJob) -> DocResult:
             fmt = detect_format(path)
             if not fmt:
                 suffix = path.suffix or "(none)"
-                raise IngestError(f"unsupported format '{suffix}': expected PDF, text or Markdown")
+                raise IngestError(
+                    f"unsupported format '{suffix}': expected PDF, Word (.docx), "
+                    "web page (.html), text or Markdown"
+                )
             with time_limit(float(job.settings.get("doc_timeout_s", 0))):
                 cached = _ingest_content(path, fmt, job.settings)
             cache.put(row["sha256"], cached)
@@ -240,8 +254,9 @@ def _ingest_content(path: Path, fmt: str, settings: dict) -> tuple[dict, list[di
         "n_words": sum(len(u.text.split()) for u in units),
         "encoding": extracted.encoding,
         "n_removed_lines": extracted.removed_lines,
+        "notes": "; ".join(extracted.notes),
     }
-    return content_row, unit_rows, text_metadata(units)
+    return content_row, unit_rows, text_metadata(units, extracted.properties)
 
 
 def _in_cache(job: IngestJob, cache: DocumentCache) -> bool:
@@ -271,6 +286,22 @@ def _stage_fingerprint(ctx: Context, files: list[Path]) -> str:
     )
 
 
+def _report_warnings(documents: pd.DataFrame, problems: list[str]) -> None:
+    """Sidecar and manifest problems, ingest's own notes on documents that were read, and
+    the documents that cannot be placed in time (they stay in the tables, out of every time
+    series); said on every run, also when nothing was read again."""
+    from pipeline.analyze.corpus import undated
+
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    noted = documents[documents["notes"].fillna("") != ""] if "notes" in documents else documents.iloc[:0]
+    for _, row in noted.iterrows():
+        print(f"note: {row['source']}: {row['notes']}", file=sys.stderr)
+    for source in undated(documents)["source"]:
+        sidecar = f"{source.rsplit('.', 1)[0]}.meta.toml"
+        print(f"undated: {source} — give its year in {sidecar}", file=sys.stderr)
+
+
 def run(ctx: Context) -> pd.DataFrame:
     """Ingest every file of ``ctx.paths.raw``; write documents.csv and units.csv."""
     raw = ctx.paths.raw
@@ -280,11 +311,13 @@ def run(ctx: Context) -> pd.DataFrame:
     documents_csv, units_csv = ctx.paths.table("documents"), ctx.paths.table("units")
     state = StageState(ctx.paths.processed, "ingest")
     fingerprint = _stage_fingerprint(ctx, files)
+    sources = [str(p.relative_to(raw)) for p in files]
     if not ctx.force and state.up_to_date(fingerprint, [documents_csv, units_csv]):
         print("ingest: up to date", file=sys.stderr)
-        return pd.read_csv(documents_csv, dtype=str, keep_default_na=False)
+        documents = pd.read_csv(documents_csv, dtype=str, keep_default_na=False)
+        _report_warnings(documents, read_sidecars(raw, sources)[1])
+        return documents
 
-    sources = [str(p.relative_to(raw)) for p in files]
     doc_ids = make_doc_ids(sources)
     settings = dict(ctx.settings["ingest"])
     content_fp = ctx.settings.fingerprint("ingest") + code_fingerprint("ingest", "data/layout.toml")
@@ -301,12 +334,14 @@ def run(ctx: Context) -> pd.DataFrame:
     results = (next(parsed) if id(job) in sent else ingest_one(job) for job in jobs)
     # closing: the worker pool is shut down here, not whenever the generator is collected
     with output_batch(), contextlib.closing(parsed):  # both tables appear together or not at all
-        sidecars = read_sidecars(raw)
+        given, problems = read_sidecars(raw, sources)
         rows, hashes = [], []
         with TableWriter(units_csv, UNIT_COLUMNS) as units_out:
             for result in results:  # one document in memory at a time
-                given = sidecar_for(result.row["source"], sidecars)
-                rows.append({**result.row, **{k: v for k, v in given.items() if k in FIELDS}})
+                row = result.row
+                for origin, values in given.items():
+                    row = with_given(row, sidecar_for(row["source"], values), origin)
+                rows.append(row)
                 hashes.append(result.row["sha256"])
                 units_out.write(result.units)
         documents = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
@@ -316,6 +351,7 @@ def run(ctx: Context) -> pd.DataFrame:
     failed = documents[documents["status"] == "error"]
     for _, bad in failed.iterrows():
         print(f"error: {bad['source']}: {bad['error']}", file=sys.stderr)
+    _report_warnings(documents, problems)
     print(
         f"ingest: {len(documents) - len(failed)} of {len(documents)} documents read, "
         f"{units_out.rows_written} units" + (f"; {len(failed)} failed (see above)" if len(failed) else ""),

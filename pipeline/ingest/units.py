@@ -54,6 +54,7 @@ _SMALL_WORDS = frozenset(
     ]  # fmt: skip
 )
 MAX_HEADING_WORDS = 14
+_GENERIC_LABEL = re.compile(r"^([A-Z][A-Za-z]+(?:\s[A-Za-z]+){0,2}(?:\(s\))?)\s*:\s+\S")
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def load_rules(path: Path | None = None) -> LayoutRules:
     return LayoutRules(
         abbreviations=frozenset(a.lower() for a in raw["abbreviations"]),
         hyphen_prefixes=frozenset(p.lower() for p in raw.get("hyphen_kept_after", [])),
-        title_labels=frozenset(fields["title"]),
+        title_labels=frozenset([*fields["title"], *fields.get("event", [])]),
         furniture_labels=frozenset(fields["furniture"]),
         field_labels=frozenset(all_labels),
         contact=tuple(re.compile(p) for p in boiler["contact_patterns"]),
@@ -325,6 +326,11 @@ def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Uni
             if any(_field_label(t, rules) in rules.title_labels for t in block.texts):
                 section = joined
             continue
+        if _is_title_block(block, units) and not _block_is_heading(block, next_block):
+            for line, text in zip(block.lines, block.texts, strict=True):
+                add("heading", text, number, block, line)
+            section = block.texts[0]
+            continue
         if block.kind == "paragraph" and _FOOTNOTE.match(joined):
             for sentence in split_sentences(joined, rules.abbreviations):
                 add("boilerplate", sentence, number, block, block.first)
@@ -342,17 +348,35 @@ def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Uni
 
 
 def _emit_fields(block: _Block, number: int, rules: LayoutRules, add) -> None:
-    """Memo header lines ("DATE: ...", "SUBJECT: ..."): title fields are headings."""
-    labels = [_field_label(text, rules) for text in block.texts]
-    if not all(labels) and len(block.texts) > 1:
-        # A wrapped field value: only the first line carries the label.
-        labels = [labels[0]] + [None] * (len(block.texts) - 1)
-        entries = [(labels[0], join_lines(block.texts, kept_prefixes=rules.hyphen_prefixes), block.first)]
-    else:
-        entries = list(zip(labels, block.texts, block.lines, strict=True))
-    for label, text, line in entries:
+    """Memo header lines ("DATE: ...", "SUBJECT: ..."): title fields are headings. Each line
+    that starts with a label of its own ("Organizers: ...") is its own field; a line without
+    one continues the field above it."""
+    entries: list[tuple[str | None, list[str], Line]] = []
+    for text, line in zip(block.texts, block.lines, strict=True):
+        label = _field_label(text, rules) or _generic_label(text)
+        if label or not entries:
+            entries.append((label, [text], line))
+        else:
+            entries[-1][1].append(text)
+    for label, texts, line in entries:
         kind = "heading" if label in rules.title_labels else "boilerplate"
-        add(kind, text, number, block, line)
+        add(kind, join_lines(texts, kept_prefixes=rules.hyphen_prefixes), number, block, line)
+
+
+def _generic_label(text: str) -> str | None:
+    """A header label not listed in layout.toml: one to three capitalised words and a colon."""
+    match = _GENERIC_LABEL.match(text)
+    return match.group(1).lower() if match else None
+
+
+def _is_title_block(block: _Block, units: list[Unit]) -> bool:
+    """Short stand-alone lines before any running text (event name, place and date, theme):
+    each is a line of the title block, not one sentence."""
+    if block.kind != "paragraph" or len(block.lines) < 2 or len(block.lines) > 6:
+        return False
+    if any(u.kind in {"sentence", "list_item"} for u in units):
+        return False
+    return all(_heading_shaped(t) and len(t.split()) <= MAX_HEADING_WORDS for t in block.texts)
 
 
 def unit_counts(units: list[Unit]) -> Counter[str]:
