@@ -153,14 +153,17 @@ def test_recurring_recommendations_reach_the_issue_target(memos):
     assert not pairs.duplicated(["doc_id_b", "unit_id_b"]).any()
 
 
-def test_recommendations_get_a_theme_and_keep_their_columns(memos):
+def test_every_recommendation_gets_a_theme_in_a_table_of_its_own(memos):
     recs = table(memos, "recommendations")
-    assert {"doc_id", "unit_id", "text", "actor", "cue", "theme", "theme_label"} <= set(recs.columns)
-    assert (recs["theme"] != "").all() and (recs["actor"] != "").all()
-    themes = set(table(memos, "themes")["theme"])
-    assert set(recs["theme"]) <= themes
+    assert "theme" not in recs.columns  # extract's table is never rewritten
+    themed = table(memos, "recommendation_themes")
+    assert list(themed.columns) == ["doc_id", "unit_id", "theme", "theme_label"]
+    assert themed[["doc_id", "unit_id"]].equals(recs[["doc_id", "unit_id"]])
+    assert (themed["theme"] != "").all()
+    labels = table(memos, "themes").set_index("theme")["label"]
+    assert (themed["theme_label"] == themed["theme"].map(labels)).all()
     unit_themes = table(memos, "unit_themes").set_index(["doc_id", "unit_id"])["theme"]
-    for rec in recs.itertuples():
+    for rec in themed.itertuples():
         assert unit_themes[(rec.doc_id, rec.unit_id)] == rec.theme
 
 

@@ -94,7 +94,7 @@ def test_every_table_includes_the_third_conference(three):
     assert "2014" in conferences_in(counts)
     assert {"REGION", "ORG"} <= set(counts[counts["year"] == "2014"]["label"])
 
-    recs = read_table(processed / "recommendations.csv")
+    recs = read_table(processed / "recommendation_themes.csv")
     mine = recs[recs["doc_id"] == doc_id]
     assert len(mine) >= 4 and (mine["theme"] != "").all()
     pairs = read_table(processed / "recurring_recommendations.csv")

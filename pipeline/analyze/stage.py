@@ -2,8 +2,9 @@
 recurring recommendations and entity counts (see docs/analysis.md for every column).
 
 Reads documents.csv and units.csv (required), entities.csv and recommendations.csv (when
-the extraction has written them); fills the ``theme`` column of recommendations.csv. All
-analysis lives in the pure modules beside this one; this module only reads and writes.
+the extraction has written them); writes its own tables only (the theme of each
+recommendation goes to recommendation_themes.csv). All analysis lives in the pure modules
+beside this one; this module only reads and writes.
 
 Importing this module is cheap: the up-to-date check runs first, and spaCy, scikit-learn
 and SciPy (through the analysis modules) are imported only when there is work to do, so a
@@ -31,7 +32,7 @@ import pandas as pd
 
 from pipeline.cache import PACKAGE_DIR, DocumentCache, StageState, code_fingerprint, sha256_file, sha256_text
 from pipeline.config import Context, Paths
-from pipeline.tableio import output_batch, read_table, write_bytes, write_table, write_text
+from pipeline.tableio import output_batch, read_table, write_table, write_text
 
 if TYPE_CHECKING:
     from pipeline.analyze.recurrence import Vocabulary
@@ -42,12 +43,12 @@ INPUTS = ("documents", "units", "entities", "recommendations")
 OUTPUTS = (
     "themes", "theme_shares", "unit_themes", "theme_models", "keyness",
     "recurring_recommendations", "recommendations_not_taken_up", "entity_counts",
+    "recommendation_themes",
 )  # fmt: skip
 ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3"]
-RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "theme"]
+RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue"]
+RECOMMENDATION_THEME_COLUMNS = ["doc_id", "unit_id", "theme", "theme_label"]
 DEFAULT_GOLD = ("tests/gold/*.json",)
-# Columns of recommendations.csv (extract's table) that this stage fills in place.
-FILLED_RECOMMENDATION_COLUMNS = ("theme", "theme_label")
 
 
 def gold_files(setting: object) -> list[Path]:
@@ -64,15 +65,12 @@ def gold_files(setting: object) -> list[Path]:
     return sorted(found)
 
 
-def _fingerprint(ctx: Context, recommendations: bytes | None, gold: list[Path]) -> str:
-    """Inputs by content (recommendations.csv as this stage leaves it), settings, code."""
+def _fingerprint(ctx: Context, gold: list[Path]) -> str:
+    """Inputs by content, settings, code."""
     digest = hashlib.sha256()
     for name in INPUTS:
         path = ctx.paths.table(name)
-        if name == "recommendations" and recommendations is not None:
-            digest.update(hashlib.sha256(recommendations).hexdigest().encode())
-        else:
-            digest.update((sha256_file(path) if path.exists() else "missing").encode())
+        digest.update((sha256_file(path) if path.exists() else "missing").encode())
     for file in gold:
         digest.update(sha256_file(file).encode())
     digest.update(ctx.settings.fingerprint("analyze", "extract").encode())
@@ -108,7 +106,7 @@ def run(ctx: Context) -> dict:
     gold = gold_files(settings.get("gold"))
     outputs = [paths.table(n) for n in OUTPUTS] + [paths.processed / "analysis.json"]
     state = StageState(paths.processed, "analyze")
-    if not ctx.force and state.up_to_date(_fingerprint(ctx, None, gold), outputs):
+    if not ctx.force and state.up_to_date(_fingerprint(ctx, gold), outputs):
         print("analyze: up to date", file=sys.stderr)
         return json.loads((paths.processed / "analysis.json").read_text(encoding="utf-8"))
     return _analyze(ctx, settings, gold, state)
@@ -236,11 +234,10 @@ def _run_analyses(
         write_table(counts, paths.table("entity_counts"))
         if ctx.while_waiting is not None and ctx.jobs > 1:
             ctx.while_waiting()
-        rec_bytes = None
         for index in completion_order([themed_future, recurring]):
             if index == 0:
                 themed: ThemeResult = themed_future.result()
-                rec_bytes = _write_themes(paths, themed, found.recs)
+                _write_themes(paths, themed, found.recs)
             else:
                 pairs, not_taken, threshold, _ = recurring.result()
                 write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
@@ -263,7 +260,7 @@ def _run_analyses(
             "gold_files": [g.name for g in gold],
         }
         write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
-        state.record(_fingerprint(ctx, rec_bytes, gold))
+        state.record(_fingerprint(ctx, gold))
     print(
         f"analyze: {summary['n_content_units']} units in {summary['n_conferences']} conferences, "
         f"{themed.k} themes ({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring "
@@ -574,21 +571,18 @@ def _features_of(
     return found
 
 
-def _write_themes(paths: Paths, themed: ThemeResult, recs: pd.DataFrame | None) -> bytes | None:
-    """The theme tables, and recommendations.csv with its themes (its new bytes)."""
+def _write_themes(paths: Paths, themed: ThemeResult, recs: pd.DataFrame | None) -> None:
+    """The theme tables, and the theme of each recommendation."""
     write_table(themed.themes, paths.table("themes"))
     write_table(themed.shares, paths.table("theme_shares"))
     write_table(themed.unit_themes, paths.table("unit_themes"))
     write_table(themed.selection, paths.table("theme_models"))
-    if recs is None:
-        return None
-    rec_bytes = _with_themes(recs, themed).to_csv(index=False).encode("utf-8")
-    write_bytes(paths.table("recommendations"), rec_bytes)
-    return rec_bytes
+    recs = pd.DataFrame(columns=RECOMMENDATION_COLUMNS) if recs is None else recs
+    write_table(recommendation_themes(recs, themed), paths.table("recommendation_themes"))
 
 
-def _with_themes(recs: pd.DataFrame, themed: ThemeResult) -> pd.DataFrame:
-    """recommendations.csv with ``theme`` (and ``theme_label``) filled; other columns kept.
+def recommendation_themes(recs: pd.DataFrame, themed: ThemeResult) -> pd.DataFrame:
+    """One row per recommendation: its theme and that theme's label.
 
     A recommendation that is a content unit has that unit's theme; any other (a heading,
     say) gets the theme whose term profile is closest."""
@@ -601,11 +595,16 @@ def _with_themes(recs: pd.DataFrame, themed: ThemeResult) -> pd.DataFrame:
     )
     by_unit.update(themed.other_units)
     labels = dict(zip(themes["theme"], themes["label"], strict=True))
-    recs = recs.copy()
-    theme, theme_label = FILLED_RECOMMENDATION_COLUMNS
-    recs[theme] = [by_unit.get(k, "") for k in keys]
-    recs[theme_label] = recs[theme].map(labels).fillna("")
-    return recs
+    theme = pd.Series([by_unit.get(k, "") for k in keys], dtype=object)
+    return pd.DataFrame(
+        {
+            "doc_id": recs["doc_id"].tolist(),
+            "unit_id": recs["unit_id"].tolist(),
+            "theme": theme,
+            "theme_label": theme.map(labels).fillna(""),
+        },
+        columns=RECOMMENDATION_THEME_COLUMNS,
+    )
 
 
 def _json(value: object) -> object:
