@@ -10,14 +10,10 @@ import copy
 import hashlib
 import json
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from concurrent.futures import Executor
+from typing import Any
 
 DATA_DIR = Path(str(resources.files("pipeline") / "data"))
 
@@ -93,9 +89,3 @@ class Context:
     scheduler: str | None = None  # address of a Dask distributed scheduler
     force: bool = False  # recompute even when inputs are unchanged
     strict: bool = False  # non-zero exit code when any document failed
-    # what the next stage of a run can get ready (its imports) while this one waits on its
-    # workers with a core to spare; set by the CLI, called by the stages that wait so
-    while_waiting: Callable[[], object] | None = None
-    # a spare worker process the CLI started before this stage, already warming up for it
-    # (``runner.helper_process``); a stage that has a use for one takes it instead of its own
-    helper: Executor | None = None

@@ -13,15 +13,11 @@ run with nothing changed finishes in well under a second per stage.
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
-import gc
 import glob
 import hashlib
 import json
 import sys
 from collections.abc import Iterator
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -113,24 +109,10 @@ def run(ctx: Context) -> dict:
 
 
 def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) -> dict:
-    """The work itself; the analysis modules load only here (and scikit-learn only in
-    the process that fits the themes, started first so that it imports it while this
-    process reads the tables)."""
+    """The work itself; the analysis modules load only here."""
     import pipeline.analyze.recurrence  # noqa: F401  (SciPy: imported once, inherited by the workers)
-    from pipeline.analyze.themes import warm_up
-    from pipeline.runner import helper_process
 
-    with contextlib.ExitStack() as stack:
-        theme_worker = ctx.helper or stack.enter_context(helper_process(ctx.jobs))
-        if theme_worker is not None:
-            theme_worker.submit(warm_up)  # at once if the CLI's helper has not already
-        found = _read_inputs(ctx, settings, gold)
-        gc.freeze()  # forked workers then share the parent's objects instead of copying them
-        try:
-            return _run_analyses(ctx, found, theme_worker, gold, state)
-        finally:
-            gc.unfreeze()
-            _share(None)
+    return _run_analyses(ctx, _read_inputs(ctx, settings, gold), gold, state)
 
 
 @dataclass
@@ -162,8 +144,7 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
     content = content_units(units, confs)
 
     # one spaCy pass over every unit any analysis looks at, for the documents not cached:
-    # the sentences and list items (what prefetch_terms parses while extract runs) and any
-    # other unit a recommendation is
+    # the sentences and list items and any other unit a recommendation is
     rec_keys = list(zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True))
     terms, by_document = _terms_of(ctx, units, set(_term_units(units)) | set(rec_keys))
     content_keys = list(zip(content["doc_id"], content["unit_id"], strict=True))
@@ -207,42 +188,23 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
     return Inputs(confs, entities, recs if has_recs else None, themes, shared)
 
 
-def _run_analyses(
-    ctx: Context, found: Inputs, theme_worker: Executor | None, gold: list[Path], state: StageState
-) -> dict:
-    """Themes and recurrence side by side, each in its own process when there are two
-    jobs (after one new memo, they are most of the stage's time); keyness and the entity
-    counts here meanwhile. Each analysis's tables are written as it ends."""
+def _run_analyses(ctx: Context, found: Inputs, gold: list[Path], state: StageState) -> dict:
+    """Themes, recurrence and keyness side by side over ``--jobs`` forked processes (after
+    one new memo, they are most of the stage's time); then every table is written."""
     from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
     from pipeline.analyze.recurrence import NOT_TAKEN_UP_COLUMNS, PAIR_COLUMNS
-    from pipeline.runner import Deferred, completion_order, started
+    from pipeline.runner import fork_map
 
     paths, shared = ctx.paths, found.shared
-    with (
-        started(recurrence_job, [None], jobs=ctx.jobs, initializer=_share, initargs=(shared,)) as running,
-        output_batch(),  # the analysis tables appear together or not at all
-    ):
-        recurring = running[0]
-        if theme_worker is not None:
-            themed_future = theme_worker.submit(_themes, found.themes)
-        else:
-            themed_future = Deferred(_themes, found.themes)
-        key = _keyness(shared)
+    themed, (pairs, not_taken, threshold, _), key = fork_map(_one_analysis, ANALYSES, found, jobs=ctx.jobs)
+    no_entities = pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
+    counts = entity_counts(found.entities, found.confs) if len(found.entities) else no_entities
+    with output_batch():  # the analysis tables appear together or not at all
         write_table(key, paths.table("keyness"))
-        no_entities = pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
-        counts = entity_counts(found.entities, found.confs) if len(found.entities) else no_entities
         write_table(counts, paths.table("entity_counts"))
-        if ctx.while_waiting is not None and ctx.jobs > 1:
-            ctx.while_waiting()
-        for index in completion_order([themed_future, recurring]):
-            if index == 0:
-                themed: ThemeResult = themed_future.result()
-                _write_themes(paths, themed, found.recs)
-            else:
-                pairs, not_taken, threshold, _ = recurring.result()
-                write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
-                not_taken = not_taken[NOT_TAKEN_UP_COLUMNS]
-                write_table(not_taken, paths.table("recommendations_not_taken_up"))
+        _write_themes(paths, themed, found.recs)
+        write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
+        write_table(not_taken[NOT_TAKEN_UP_COLUMNS], paths.table("recommendations_not_taken_up"))
         summary = {
             "n_documents": int(len(found.confs)),
             "n_conferences": int(len(shared.conference_list)),
@@ -328,18 +290,17 @@ class ThemeResult:
     other_units: dict[tuple[str, str], str]
 
 
-_SHARED: SharedInputs | None = None
+# The corpus-level analyses, run side by side; the slowest first.
+ANALYSES = ("themes", "recurrence", "keyness")
 
 
-def _share(inputs: SharedInputs | None) -> None:
-    global _SHARED
-    _SHARED = inputs
-
-
-def recurrence_job(_: None = None) -> tuple:
-    """``_recurrence`` of the inputs this worker inherited (``_share``)."""
-    assert _SHARED is not None
-    return _recurrence(_SHARED)
+def _one_analysis(found: Inputs, name: str) -> object:
+    """One of ``ANALYSES`` on the stage's inputs (in a forked worker, or here)."""
+    if name == "themes":
+        return _themes(found.themes)
+    if name == "recurrence":
+        return _recurrence(found.shared)
+    return _keyness(found.shared)
 
 
 def _themes(inputs: ThemeInputs) -> ThemeResult:
@@ -437,11 +398,6 @@ def _extractor(model: str, batch_size: int) -> TermExtractor:
     )
 
 
-def warm_up(model: str, batch_size: int) -> None:
-    """Load the spaCy pipeline once per worker process, before its first document."""
-    _extractor(model, batch_size)
-
-
 def terms_one(job: TermsJob) -> list[UnitTerms]:
     """Terms of one document's units, parsed and cached (runs in a worker)."""
     found = _extractor(job.model, job.batch_size).extract(job.texts)
@@ -457,29 +413,15 @@ def _term_units(units: pd.DataFrame) -> Iterator[tuple[str, str]]:
     return zip(chosen["doc_id"], chosen["unit_id"], strict=True)
 
 
-def prefetch_terms(ctx: Context) -> None:
-    """Parse and cache the terms of documents not in the cache yet, from units.csv alone:
-    ``run`` starts this beside the extract stage (which it does not depend on), so the
-    analyze stage finds them cached. Only when fewer documents are new than there are jobs:
-    extract then parses them without using every core, and this takes the idle one (with
-    more, extract's workers keep every core busy, and analyze parses over all of them)."""
-    units = read_table(ctx.paths.table("units"), ["doc_id", "unit_id", "kind", "text"])
-    serial = dataclasses.replace(ctx, jobs=1, scheduler=None)
-    _terms_of(serial, units, set(_term_units(units)), max_missing=ctx.jobs - 1)
-
-
 def _terms_of(
     ctx: Context,
     units: pd.DataFrame,
     keys: set[tuple[str, str]],
-    max_missing: int | None = None,
 ) -> tuple[dict[tuple[str, str], UnitTerms], dict[str, tuple[str, list[str]]]]:
     """(doc_id, unit_id) -> terms for every unit any analysis looks at: the documents whose
     units changed are parsed (over ``--jobs`` processes or the Dask cluster), the others
     come from the cache, so a run after adding one memo parses one memo. Also returns each
-    document's content hash and unit ids (what its cache entries are keyed by). With
-    ``max_missing`` (parsing ahead of the stage) the cached terms are not read, and more
-    than that many missing documents are left to the stage."""
+    document's content hash and unit ids (what its cache entries are keyed by)."""
     from pipeline.runner import imap_documents
 
     fingerprint = _terms_fingerprint(ctx)
@@ -496,8 +438,6 @@ def _terms_of(
         unit_ids, texts = doc_units["unit_id"].tolist(), doc_units["text"].tolist()
         content = sha256_text(*[f"{u}\x1e{t}" for u, t in zip(unit_ids, texts, strict=True)])
         documents[str(doc_id)] = (content, unit_ids)
-        if max_missing is not None and cache.has(content):
-            continue  # ahead of the stage, only what is missing matters
         cached = cache.get(content)
         if cached is None:
             missing.append(
@@ -514,8 +454,6 @@ def _terms_of(
             )
         else:
             found.update(zip(((doc_id, u) for u in unit_ids), cached, strict=True))
-    if max_missing is not None and len(missing) > max_missing:
-        return found, documents  # more than this caller was to parse: left to the stage
     if missing:
         from pipeline.nlp import require_model
 
@@ -526,13 +464,11 @@ def _terms_of(
         jobs=ctx.jobs,
         scheduler=ctx.scheduler,
         desc="analyze: terms",
-        initializer=warm_up,
+        initializer=_extractor,  # the spaCy pipeline loads once per worker
         initargs=(model, batch_size),
     )
     for job, result in zip(missing, parsed, strict=True):
         found.update(zip(((job.doc_id, u) for u in job.unit_ids), result, strict=True))
-    if max_missing is not None:  # ahead of the stage, which reports and prunes itself
-        return found, documents
     cache.prune(content for content, _ in documents.values())
     print(
         f"analyze: terms of {len(missing)} of {len(documents)} documents parsed, "

@@ -6,7 +6,6 @@ matplotlib is imported only when the report is redrawn: the up-to-date check com
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import sys
 
@@ -14,16 +13,10 @@ from pipeline.cache import StageState, code_fingerprint, sha256_file
 from pipeline.config import Context
 from pipeline.report import html, markdown
 from pipeline.report.data import TABLES, ReportData, load, recommendation_rows
-from pipeline.runner import imap_documents
+from pipeline.runner import fork_map
 from pipeline.tableio import output_batch, write_bytes, write_text
 
 FIGURE_NAMES = [name for name, _ in html.FIGURES]
-
-
-def warm_up() -> None:
-    """Import matplotlib and the charts: what ``run`` called from the CLI gets done while
-    the analysis waits on its workers (``Context.while_waiting``)."""
-    import pipeline.report.figures  # noqa: F401
 
 
 def _fingerprint(ctx: Context) -> str:
@@ -43,21 +36,14 @@ def _fingerprint(ctx: Context) -> str:
 PIECES = (
     "keyness", "entities", "recommendations_by_actor", "html", "theme_shares", "theme_shift", "markdown",
 )  # fmt: skip
-_DATA: ReportData | None = None  # what a worker draws from
 
 
-def _share(data: ReportData | None) -> None:
-    global _DATA
-    _DATA = data
-
-
-def make(piece: str) -> dict[str, bytes] | str:
+def make(data: ReportData, piece: str) -> dict[str, bytes] | str:
     """One chart as PNG and SVG bytes, or the HTML page (charts left out, for ``html.embed``)
-    or the Markdown summary (runs in a worker process)."""
+    or the Markdown summary (in a worker process, or here)."""
     from pipeline.report import figures
 
-    assert _DATA is not None
-    data, confs = _DATA, _DATA.conferences
+    confs = data.conferences
     if piece == "html":
         return html.render(data, None)
     if piece == "markdown":
@@ -80,13 +66,7 @@ def _make_all(data: ReportData, jobs: int) -> dict[str, dict[str, bytes] | str]:
     was made."""
     import pipeline.report.figures  # noqa: F401  (imported once here, inherited by the workers)
 
-    gc.freeze()  # forked workers then share this process's objects instead of copying them
-    try:
-        made = imap_documents(make, PIECES, jobs=jobs, desc="report", initializer=_share, initargs=(data,))
-        return dict(zip(PIECES, made, strict=True))
-    finally:
-        gc.unfreeze()
-        _share(None)
+    return dict(zip(PIECES, fork_map(make, PIECES, data, jobs=jobs), strict=True))
 
 
 def run(ctx: Context) -> list:
