@@ -17,22 +17,20 @@ import glob
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from pipeline.cache import PACKAGE_DIR, DocumentCache, StageState, code_fingerprint, sha256_file, sha256_text
-from pipeline.config import Context, Paths
+from pipeline.analyze.term_cache import Terms, features_fingerprint, term_units, unit_features, unit_terms
+from pipeline.cache import PACKAGE_DIR, DocumentCache, StageState, code_fingerprint, sha256_file
+from pipeline.config import Context
 from pipeline.tableio import output_batch, read_table, write_table, write_text
 
 if TYPE_CHECKING:
     from pipeline.analyze.recurrence import Vocabulary
-    from pipeline.analyze.terms import TermExtractor, UnitTerms
     from pipeline.analyze.themes import ThemeSettings
 
 INPUTS = ("documents", "units", "entities", "recommendations")
@@ -78,14 +76,6 @@ def _fingerprint(ctx: Context, gold: list[Path]) -> str:
     return digest.hexdigest()[:32]
 
 
-def _terms_fingerprint(ctx: Context) -> str:
-    """What shapes the terms of a unit: the spaCy model, the word lists, the code."""
-    return sha256_text(
-        str(ctx.settings["extract"]["model"]),
-        code_fingerprint("analyze/terms.py", "data/theme_stopwords.txt", "data/advice_words.txt", "nlp.py"),
-    )[:16]
-
-
 def _read_optional(path: Path, columns: list[str]) -> pd.DataFrame:
     if path.exists():
         return read_table(path, columns)
@@ -109,24 +99,45 @@ def run(ctx: Context) -> dict:
 
 
 def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) -> dict:
-    """The work itself; the analysis modules load only here."""
-    import pipeline.analyze.recurrence  # noqa: F401  (SciPy: imported once, inherited by the workers)
+    """Read, run, write; the analysis modules load only here."""
+    from pipeline.runner import fork_map
 
-    return _run_analyses(ctx, _read_inputs(ctx, settings, gold), gold, state)
+    found = _read_inputs(ctx, settings, gold)
+    results = fork_map(_one_analysis, ANALYSES, found, jobs=ctx.jobs)
+    return _write_outputs(ctx, found, dict(zip(ANALYSES, results, strict=True)), gold, state)
+
+
+THEME_UNIT_COLUMNS = ("doc_id", "unit_id", "conference", "year", "text")
 
 
 @dataclass
-class Inputs:
-    """Everything the analyses read, as the stage found it."""
+class AnalysisInputs:
+    """Everything the analyses read, as the stage found it. The analyses run in forked
+    workers, which inherit it rather than receive a copy (``runner.fork_map``)."""
 
-    confs: pd.DataFrame
+    confs: pd.DataFrame  # one row per document with its conference (``corpus.conferences``)
+    conference_list: pd.DataFrame
+    units: pd.DataFrame
     entities: pd.DataFrame
-    recs: pd.DataFrame | None  # None without a recommendations table
-    themes: ThemeInputs
-    shared: SharedInputs
+    recs: pd.DataFrame | None  # recommendations.csv; None when extract has not written it
+    content: pd.DataFrame  # the content units (THEME_UNIT_COLUMNS), in the theme model's row order
+    content_conference_order: list[int]
+    content_terms: list[list[str]]  # the nominal terms of each content unit
+    content_groups: list[str]  # each content unit's document content hash
+    display: dict[str, str]  # phrase -> its most frequent written form (``display_table``)
+    others: list[tuple[str, str]]  # recommendations that are not content units
+    terms: Terms
+    vocabulary: Vocabulary
+    features: dict[tuple[str, str], list[str]]  # what recurrence compares of each unit
+    gold_pairs: list[tuple[str, str]]
+    theme_settings: ThemeSettings
+    settings: dict  # the [analyze] section
+    cache_root: str
+    features_fingerprint: str
+    jobs: int
 
 
-def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
+def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> AnalysisInputs:
     from pipeline.analyze.corpus import conference_list, conferences, content_units
     from pipeline.analyze.recurrence import Vocabulary, load_concepts, load_gold_pairs
     from pipeline.analyze.terms import display_table, load_word_list
@@ -140,140 +151,51 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
     recs = _read_optional(paths.table("recommendations"), RECOMMENDATION_COLUMNS)
 
     confs = conferences(documents)
-    conf_list = conference_list(confs)
     content = content_units(units, confs)
 
     # one spaCy pass over every unit any analysis looks at, for the documents not cached:
     # the sentences and list items and any other unit a recommendation is
     rec_keys = list(zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True))
-    terms, by_document = _terms_of(ctx, units, set(_term_units(units)) | set(rec_keys))
+    terms, by_document = unit_terms(ctx, units, set(term_units(units)) | set(rec_keys))
     content_keys = list(zip(content["doc_id"], content["unit_id"], strict=True))
-    content_terms = [terms[k].nominal for k in content_keys]
     vocabulary = Vocabulary(load_word_list("advice_words.txt"), load_concepts())
-    features = _features_of(ctx, by_document, terms, vocabulary)
-
-    # a recommendation that is not a content unit (a heading, say) gets the closest theme
     in_content = set(content_keys)
-    others = [k for k in rec_keys if k not in in_content and k in terms]
-    themes = ThemeInputs(
-        content=content[list(THEME_UNIT_COLUMNS)],
-        content_terms=content_terms,
-        content_groups=[by_document[d][0] for d in content["doc_id"]],
-        conference_list=conf_list,
-        settings=ThemeSettings.from_settings(settings),
-        jobs=max(1, ctx.jobs - 1),
-        cache_root=str(paths.cache),
-        display=display_table(terms[k] for k in content_keys),
-        others=others,
-        others_terms=[terms[k].nominal for k in others],
-    )
-    shared = SharedInputs(
-        content_terms=content_terms,
-        content_conference_order=content["conference_order"].tolist(),
-        conference_list=conf_list,
-        cache_root=str(paths.cache),
-        features_fingerprint=_features_fingerprint(ctx),
-        recs=recs[["doc_id", "unit_id", "text"]].astype(str),
-        units=units,
+    return AnalysisInputs(
         confs=confs,
+        conference_list=conference_list(confs),
+        units=units,
+        entities=entities,
+        recs=recs if has_recs else None,
+        content=content[list(THEME_UNIT_COLUMNS)],
+        content_conference_order=content["conference_order"].tolist(),
+        content_terms=[terms[k].nominal for k in content_keys],
+        content_groups=[by_document[d][0] for d in content["doc_id"]],
+        display=display_table(terms[k] for k in content_keys),
+        # a recommendation that is not a content unit (a heading, say) gets the closest theme
+        others=[k for k in rec_keys if k not in in_content and k in terms],
         terms=terms,
         vocabulary=vocabulary,
-        features=features,
-        background=[features[k] for k in content_keys],
+        features=unit_features(ctx, by_document, terms, vocabulary),
         gold_pairs=load_gold_pairs(gold),
-        threshold_setting=settings.get("recurrence_threshold", "gold"),
-        keyness_alpha=float(settings.get("keyness_alpha", 0.05)),
-        keyness_min_freq=int(settings.get("keyness_min_freq", 2)),
+        theme_settings=ThemeSettings.from_settings(settings),
+        settings=settings,
+        cache_root=str(paths.cache),
+        features_fingerprint=features_fingerprint(ctx.settings),
+        jobs=ctx.jobs,
     )
-    return Inputs(confs, entities, recs if has_recs else None, themes, shared)
 
 
-def _run_analyses(ctx: Context, found: Inputs, gold: list[Path], state: StageState) -> dict:
-    """Themes, recurrence and keyness side by side over ``--jobs`` forked processes (after
-    one new memo, they are most of the stage's time); then every table is written."""
-    from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
-    from pipeline.analyze.recurrence import NOT_TAKEN_UP_COLUMNS, PAIR_COLUMNS
-    from pipeline.runner import fork_map
-
-    paths, shared = ctx.paths, found.shared
-    themed, (pairs, not_taken, threshold, _), key = fork_map(_one_analysis, ANALYSES, found, jobs=ctx.jobs)
-    no_entities = pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
-    counts = entity_counts(found.entities, found.confs) if len(found.entities) else no_entities
-    with output_batch():  # the analysis tables appear together or not at all
-        write_table(key, paths.table("keyness"))
-        write_table(counts, paths.table("entity_counts"))
-        _write_themes(paths, themed, found.recs)
-        write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
-        write_table(not_taken[NOT_TAKEN_UP_COLUMNS], paths.table("recommendations_not_taken_up"))
-        summary = {
-            "n_documents": int(len(found.confs)),
-            "n_conferences": int(len(shared.conference_list)),
-            "n_content_units": int(len(found.themes.content)),
-            "n_unassigned_units": int((themed.unit_themes["theme"] == "").sum()),
-            "theme_method": themed.method,
-            "n_themes": int(themed.k),
-            "n_themes_setting": str(found.themes.settings.n_themes),
-            "recommendations_table": found.recs is not None,
-            "entities_table": paths.table("entities").exists(),
-            "n_recommendations": int(len(shared.recs)),
-            "recurrence_threshold": threshold.value,
-            "recurrence_threshold_source": threshold.source,
-            "n_recurring_pairs": int(len(pairs)),
-            "gold_files": [g.name for g in gold],
-        }
-        write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
-        state.record(_fingerprint(ctx, gold))
-    print(
-        f"analyze: {summary['n_content_units']} units in {summary['n_conferences']} conferences, "
-        f"{themed.k} themes ({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring "
-        f"recommendations (threshold {threshold.value:g}: {threshold.source.split(':')[0]})",
-        file=sys.stderr,
-    )
-    return summary
+# The corpus-level analyses, run side by side; the slowest first.
+ANALYSES = ("themes", "recurrence", "keyness")
 
 
-# --------------------------------------------------------------------------- corpus level
-
-THEME_UNIT_COLUMNS = ("doc_id", "unit_id", "conference", "year", "text")
-
-
-@dataclass
-class ThemeInputs:
-    """What the theme model reads: plain data, sent to the process that fits it."""
-
-    content: pd.DataFrame  # the content units (THEME_UNIT_COLUMNS), in the model's row order
-    content_terms: list[list[str]]
-    content_groups: list[str]  # each content unit's document content hash
-    conference_list: pd.DataFrame
-    settings: ThemeSettings
-    jobs: int
-    cache_root: str
-    display: dict[str, str]  # phrase -> its most frequent written form (``display_table``)
-    others: list[tuple[str, str]]  # recommendations that are not content units
-    others_terms: list[list[str]]
-
-
-@dataclass
-class SharedInputs:
-    """What recurrence and keyness read; a forked worker inherits it rather than receive a
-    copy."""
-
-    content_terms: list[list[str]]
-    content_conference_order: list[int]
-    conference_list: pd.DataFrame
-    cache_root: str
-    features_fingerprint: str
-    recs: pd.DataFrame
-    units: pd.DataFrame
-    confs: pd.DataFrame
-    terms: dict[tuple[str, str], UnitTerms]
-    vocabulary: Vocabulary
-    features: dict[tuple[str, str], list[str]]
-    background: list[list[str]]
-    gold_pairs: list[tuple[str, str]]
-    threshold_setting: object
-    keyness_alpha: float
-    keyness_min_freq: int
+def _one_analysis(found: AnalysisInputs, name: str) -> object:
+    """One of ``ANALYSES`` (in a forked worker, or here)."""
+    if name == "themes":
+        return _themes(found)
+    if name == "recurrence":
+        return _recurrence(found)
+    return _keyness(found)
 
 
 @dataclass
@@ -290,231 +212,121 @@ class ThemeResult:
     other_units: dict[tuple[str, str], str]
 
 
-# The corpus-level analyses, run side by side; the slowest first.
-ANALYSES = ("themes", "recurrence", "keyness")
-
-
-def _one_analysis(found: Inputs, name: str) -> object:
-    """One of ``ANALYSES`` on the stage's inputs (in a forked worker, or here)."""
-    if name == "themes":
-        return _themes(found.themes)
-    if name == "recurrence":
-        return _recurrence(found.shared)
-    return _keyness(found.shared)
-
-
-def _themes(inputs: ThemeInputs) -> ThemeResult:
+def _themes(found: AnalysisInputs) -> ThemeResult:
     """The theme model and its tables. The choice of k is cached by what it depends on
-    (``themes.fit_themes``), so a new memo outside the selection sample does not redo it."""
+    (``themes.fit_themes``), so a new memo outside the selection sample does not redo it.
+    Its selection runs over the jobs the other analyses leave."""
     from pipeline.analyze.themes import assign_themes, fit_themes, theme_shares, theme_tables
 
-    cache = DocumentCache(Path(inputs.cache_root), "analyze-themes", code_fingerprint("analyze/themes.py"))
-    model, corpus = fit_themes(
-        inputs.content_terms, inputs.settings, inputs.jobs, inputs.content_groups, cache
-    )
+    cache = DocumentCache(Path(found.cache_root), "analyze-themes", code_fingerprint("analyze/themes.py"))
+    jobs = max(1, found.jobs - 1)
+    model, corpus = fit_themes(found.content_terms, found.theme_settings, jobs, found.content_groups, cache)
     cache.prune([model.selection_key] if model.selection_key else [])
-    display = inputs.display
-    themes, unit_themes = theme_tables(inputs.content, model, corpus, lambda term: display.get(term, term))
-    shares = theme_shares(unit_themes, themes, inputs.conference_list)
+    display = found.display
+    themes, unit_themes = theme_tables(found.content, model, corpus, lambda term: display.get(term, term))
+    shares = theme_shares(unit_themes, themes, found.conference_list)
     other_units: dict[tuple[str, str], str] = {}
-    if inputs.others and model.k:
-        found = assign_themes(inputs.others_terms, corpus, model, themes)
-        other_units = dict(zip(inputs.others, found, strict=True))
+    if found.others and model.k:
+        others_terms = [found.terms[k].nominal for k in found.others]
+        other_units = dict(zip(found.others, assign_themes(others_terms, corpus, model, themes), strict=True))
     return ThemeResult(themes, unit_themes, shares, model.selection, model.method, model.k, other_units)
 
 
-def _keyness(shared: SharedInputs) -> pd.DataFrame:
+def _keyness(found: AnalysisInputs) -> pd.DataFrame:
     """Distinctive terms of each conference (``keyness.keyness``)."""
     from pipeline.analyze.keyness import keyness
 
     return keyness(
-        shared.content_terms,
-        shared.content_conference_order,
-        shared.conference_list,
-        alpha=shared.keyness_alpha,
-        min_freq=shared.keyness_min_freq,
+        found.content_terms,
+        found.content_conference_order,
+        found.conference_list,
+        alpha=float(found.settings.get("keyness_alpha", 0.05)),
+        min_freq=int(found.settings.get("keyness_min_freq", 2)),
     )
 
 
-def _recurrence(shared: SharedInputs) -> tuple:
+def _recurrence(found: AnalysisInputs) -> tuple:
     """Recurring recommendations (``recurrence.find_recurring``)."""
     from pipeline.analyze.recurrence import find_recurring
     from pipeline.analyze.terms import UnitTerms
 
-    terms, features, vocabulary = shared.terms, shared.features, shared.vocabulary
+    terms, features, vocabulary = found.terms, found.features, found.vocabulary
 
-    def unit_features(doc_id: str, unit_id: str) -> list[str]:
-        found = features.get((doc_id, unit_id))
-        if found is None:
-            found = vocabulary.features([terms.get((doc_id, unit_id), UnitTerms())])
-        return found
+    def features_of(doc_id: str, unit_id: str) -> list[str]:
+        compared = features.get((doc_id, unit_id))
+        if compared is None:
+            compared = vocabulary.features([terms.get((doc_id, unit_id), UnitTerms())])
+        return compared
 
+    recs = found.recs if found.recs is not None else pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
+    content_keys = zip(found.content["doc_id"], found.content["unit_id"], strict=True)
     # each document's weighted query terms, kept between runs
-    queries = DocumentCache(Path(shared.cache_root), "analyze-queries", shared.features_fingerprint)
-    found = find_recurring(
-        shared.recs,
-        shared.units,
-        shared.confs,
+    queries = DocumentCache(Path(found.cache_root), "analyze-queries", found.features_fingerprint)
+    result = find_recurring(
+        recs[["doc_id", "unit_id", "text"]].astype(str),
+        found.units,
+        found.confs,
         lambda d, u: terms.get((d, u), UnitTerms()),
         vocabulary,
-        shared.background,
-        shared.gold_pairs,
-        shared.threshold_setting,
-        unit_features,
+        [features[k] for k in content_keys],
+        found.gold_pairs,
+        found.settings.get("recurrence_threshold", "gold"),
+        features_of,
         queries,
     )
     queries.prune()
-    return found
+    return result
 
 
-# --------------------------------------------------------------------------- per document
+def _write_outputs(
+    ctx: Context, found: AnalysisInputs, results: dict[str, Any], gold: list[Path], state: StageState
+) -> dict:
+    """Every analysis table and analysis.json, published together."""
+    from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
+    from pipeline.analyze.recurrence import NOT_TAKEN_UP_COLUMNS, PAIR_COLUMNS
 
-
-@dataclass
-class TermsJob:
-    """One document's units to parse for terms; plain data for workers and clusters."""
-
-    doc_id: str
-    unit_ids: list[str]
-    texts: list[str]
-    content_hash: str
-    model: str
-    batch_size: int
-    cache_root: str
-    fingerprint: str
-
-
-@lru_cache(maxsize=2)
-def _extractor(model: str, batch_size: int) -> TermExtractor:
-    """The term extractor, built once per process (workers reuse it for every document)."""
-    from pipeline.analyze.terms import TermExtractor, load_word_list
-    from pipeline.nlp import load_model
-
-    return TermExtractor(
-        load_model(model, exclude=("ner",)),
-        # what marks a recommendation ("greater", "encourage") is not what it is about
-        load_word_list("theme_stopwords.txt") | load_word_list("advice_words.txt"),
-        batch_size=batch_size,
-    )
-
-
-def terms_one(job: TermsJob) -> list[UnitTerms]:
-    """Terms of one document's units, parsed and cached (runs in a worker)."""
-    found = _extractor(job.model, job.batch_size).extract(job.texts)
-    DocumentCache(Path(job.cache_root), "analyze", job.fingerprint).put(job.content_hash, found)
-    return found
-
-
-def _term_units(units: pd.DataFrame) -> Iterator[tuple[str, str]]:
-    """The units whose terms the analysis reads, as far as units.csv alone tells."""
-    from pipeline.analyze.corpus import CONTENT_KINDS
-
-    chosen = units[units["kind"].isin(CONTENT_KINDS)]
-    return zip(chosen["doc_id"], chosen["unit_id"], strict=True)
-
-
-def _terms_of(
-    ctx: Context,
-    units: pd.DataFrame,
-    keys: set[tuple[str, str]],
-) -> tuple[dict[tuple[str, str], UnitTerms], dict[str, tuple[str, list[str]]]]:
-    """(doc_id, unit_id) -> terms for every unit any analysis looks at: the documents whose
-    units changed are parsed (over ``--jobs`` processes or the Dask cluster), the others
-    come from the cache, so a run after adding one memo parses one memo. Also returns each
-    document's content hash and unit ids (what its cache entries are keyed by)."""
-    from pipeline.runner import imap_documents
-
-    fingerprint = _terms_fingerprint(ctx)
-    cache = DocumentCache(ctx.paths.cache, "analyze", fingerprint)
-    model = str(ctx.settings["extract"]["model"])
-    batch_size = int(ctx.settings["extract"].get("batch_size", 64))
-    wanted = np.fromiter(
-        (k in keys for k in zip(units["doc_id"], units["unit_id"], strict=True)), bool, len(units)
-    )
-    found: dict[tuple[str, str], UnitTerms] = {}
-    documents: dict[str, tuple[str, list[str]]] = {}
-    missing = []
-    for doc_id, doc_units in units[wanted].groupby("doc_id", sort=True):
-        unit_ids, texts = doc_units["unit_id"].tolist(), doc_units["text"].tolist()
-        content = sha256_text(*[f"{u}\x1e{t}" for u, t in zip(unit_ids, texts, strict=True)])
-        documents[str(doc_id)] = (content, unit_ids)
-        cached = cache.get(content)
-        if cached is None:
-            missing.append(
-                TermsJob(
-                    str(doc_id),
-                    unit_ids,
-                    texts,
-                    content,
-                    model,
-                    batch_size,
-                    str(ctx.paths.cache),
-                    fingerprint,
-                )
-            )
-        else:
-            found.update(zip(((doc_id, u) for u in unit_ids), cached, strict=True))
-    if missing:
-        from pipeline.nlp import require_model
-
-        require_model(model)
-    parsed = imap_documents(
-        terms_one,
-        missing,
-        jobs=ctx.jobs,
-        scheduler=ctx.scheduler,
-        desc="analyze: terms",
-        initializer=_extractor,  # the spaCy pipeline loads once per worker
-        initargs=(model, batch_size),
-    )
-    for job, result in zip(missing, parsed, strict=True):
-        found.update(zip(((job.doc_id, u) for u in job.unit_ids), result, strict=True))
-    cache.prune(content for content, _ in documents.values())
+    paths = ctx.paths
+    themed: ThemeResult = results["themes"]
+    pairs, not_taken, threshold, _ = results["recurrence"]
+    key = results["keyness"]
+    no_entities = pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
+    counts = entity_counts(found.entities, found.confs) if len(found.entities) else no_entities
+    recs = found.recs if found.recs is not None else pd.DataFrame(columns=RECOMMENDATION_COLUMNS)
+    summary = {
+        "n_documents": int(len(found.confs)),
+        "n_conferences": int(len(found.conference_list)),
+        "n_content_units": int(len(found.content)),
+        "n_unassigned_units": int((themed.unit_themes["theme"] == "").sum()),
+        "theme_method": themed.method,
+        "n_themes": int(themed.k),
+        "n_themes_setting": str(found.theme_settings.n_themes),
+        "recommendations_table": found.recs is not None,
+        "entities_table": paths.table("entities").exists(),
+        "n_recommendations": int(len(recs)),
+        "recurrence_threshold": threshold.value,
+        "recurrence_threshold_source": threshold.source,
+        "n_recurring_pairs": int(len(pairs)),
+        "gold_files": [g.name for g in gold],
+    }
+    with output_batch():  # the analysis tables appear together or not at all
+        write_table(key, paths.table("keyness"))
+        write_table(counts, paths.table("entity_counts"))
+        write_table(themed.themes, paths.table("themes"))
+        write_table(themed.shares, paths.table("theme_shares"))
+        write_table(themed.unit_themes, paths.table("unit_themes"))
+        write_table(themed.selection, paths.table("theme_models"))
+        write_table(recommendation_themes(recs, themed), paths.table("recommendation_themes"))
+        write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
+        write_table(not_taken[NOT_TAKEN_UP_COLUMNS], paths.table("recommendations_not_taken_up"))
+        write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
+        state.record(_fingerprint(ctx, gold))
     print(
-        f"analyze: terms of {len(missing)} of {len(documents)} documents parsed, "
-        f"{len(documents) - len(missing)} from cache",
+        f"analyze: {summary['n_content_units']} units in {summary['n_conferences']} conferences, "
+        f"{themed.k} themes ({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring "
+        f"recommendations (threshold {threshold.value:g}: {threshold.source.split(':')[0]})",
         file=sys.stderr,
     )
-    return found, documents
-
-
-def _features_fingerprint(ctx: Context) -> str:
-    """What shapes the compared terms of a unit: its terms, the thesaurus, the code."""
-    return sha256_text(
-        _terms_fingerprint(ctx),
-        code_fingerprint("analyze/recurrence.py", "data/concepts.txt", "data/advice_words.txt"),
-    )[:16]
-
-
-def _features_of(
-    ctx: Context,
-    documents: dict[str, tuple[str, list[str]]],
-    terms: dict[tuple[str, str], UnitTerms],
-    vocabulary: Vocabulary,
-) -> dict[tuple[str, str], list[str]]:
-    """What recurrence compares of each unit (``Vocabulary.features``), cached per document
-    beside its terms: on a large corpus computing them all takes a second of every run."""
-    cache = DocumentCache(ctx.paths.cache, "analyze-features", _features_fingerprint(ctx))
-    found: dict[tuple[str, str], list[str]] = {}
-    for doc_id, (content, unit_ids) in documents.items():
-        keys = [(doc_id, u) for u in unit_ids]
-        cached = cache.get(content)
-        if cached is None:
-            cached = [vocabulary.features([terms[k]]) for k in keys]
-            cache.put(content, cached)
-        found.update(zip(keys, cached, strict=True))
-    cache.prune(content for content, _ in documents.values())
-    return found
-
-
-def _write_themes(paths: Paths, themed: ThemeResult, recs: pd.DataFrame | None) -> None:
-    """The theme tables, and the theme of each recommendation."""
-    write_table(themed.themes, paths.table("themes"))
-    write_table(themed.shares, paths.table("theme_shares"))
-    write_table(themed.unit_themes, paths.table("unit_themes"))
-    write_table(themed.selection, paths.table("theme_models"))
-    recs = pd.DataFrame(columns=RECOMMENDATION_COLUMNS) if recs is None else recs
-    write_table(recommendation_themes(recs, themed), paths.table("recommendation_themes"))
+    return summary
 
 
 def recommendation_themes(recs: pd.DataFrame, themed: ThemeResult) -> pd.DataFrame:
