@@ -11,16 +11,15 @@ import hashlib
 import json
 import tomllib
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-DATA_DIR = Path(str(resources.files("pipeline") / "data"))
+from pipeline import knowledge
+from pipeline.knowledge import PACKAGE_DATA as DATA_DIR  # noqa: F401  (re-exported, see below)
+from pipeline.knowledge import data_path  # noqa: F401
 
-
-def data_path(name: str) -> Path:
-    """Path of a packaged knowledge or settings file (gazetteers, cue words, defaults)."""
-    return DATA_DIR / name
+# DATA_DIR and data_path stay importable from here for code written against this module;
+# the knowledge files themselves are found by pipeline.knowledge.
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -71,7 +70,7 @@ class Settings:
 
 def load_settings(config_file: Path | None = None, **overrides: dict[str, Any]) -> Settings:
     """Defaults, then ``pipeline.toml`` (or ``config_file``), then explicit overrides."""
-    values = tomllib.loads(data_path("defaults.toml").read_text(encoding="utf-8"))
+    values = tomllib.loads((knowledge.PACKAGE_DATA / "defaults.toml").read_text(encoding="utf-8"))
     user_file = config_file or Path("pipeline.toml")
     if user_file.is_file():
         values = _merge(values, tomllib.loads(user_file.read_text(encoding="utf-8")))
@@ -89,3 +88,8 @@ class Context:
     scheduler: str | None = None  # address of a Dask distributed scheduler
     force: bool = False  # recompute even when inputs are unchanged
     strict: bool = False  # non-zero exit code when any document failed
+
+    def __post_init__(self) -> None:
+        # every knowledge loader of this process (and of the workers it forks) reads the
+        # files of the settings' data_dir
+        knowledge.use_data_dir(knowledge.data_dir_setting(self.settings))

@@ -44,7 +44,7 @@ from scipy.sparse import csr_matrix
 
 from pipeline.analyze.terms import UnitTerms
 from pipeline.cache import sha256_text
-from pipeline.config import data_path
+from pipeline.knowledge import data_path
 
 # What the seed gold gives (docs/recurrence.md), rounded; used when no gold pair resolves.
 DEFAULT_THRESHOLD = 0.22

@@ -14,7 +14,6 @@ run with nothing changed finishes in well under a second per stage.
 from __future__ import annotations
 
 import glob
-import hashlib
 import json
 import sys
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.analyze.term_cache import Terms, features_fingerprint, term_units, unit_features, unit_terms
-from pipeline.cache import PACKAGE_DIR, DocumentCache, StageState, code_fingerprint, sha256_file
+from pipeline.cache import PACKAGE_DIR, DocumentCache, Step, code_fingerprint
 from pipeline.config import Context
 from pipeline.tableio import output_batch, read_table, write_table, write_text
 
@@ -59,27 +58,26 @@ def gold_files(setting: object) -> list[Path]:
     return sorted(found)
 
 
-def _fingerprint(ctx: Context, gold: list[Path]) -> str:
-    """Inputs by content, settings, code."""
-    digest = hashlib.sha256()
-    for name in INPUTS:
-        path = ctx.paths.table(name)
-        digest.update((sha256_file(path) if path.exists() else "missing").encode())
-    for file in gold:
-        digest.update(sha256_file(file).encode())
-    digest.update(ctx.settings.fingerprint("analyze", "extract").encode())
-    digest.update(
-        code_fingerprint(
-            "analyze", "data/theme_stopwords.txt", "data/advice_words.txt", "data/concepts.txt", "nlp.py"
-        ).encode()
-    )
-    return digest.hexdigest()[:32]
-
-
 def _read_optional(path: Path, columns: list[str]) -> pd.DataFrame:
     if path.exists():
         return read_table(path, columns)
     return pd.DataFrame(columns=columns)
+
+
+def _inputs(ctx: Context) -> list[Path]:
+    """The tables read, and the gold files the recurrence threshold is learnt from."""
+    gold = gold_files(ctx.settings["analyze"].get("gold"))
+    return [*(ctx.paths.table(n) for n in INPUTS), *gold]
+
+
+STEP = Step(
+    "analyze",
+    inputs=_inputs,
+    outputs=lambda ctx: [*(ctx.paths.table(n) for n in OUTPUTS), ctx.paths.processed / "analysis.json"],
+    settings_sections=("analyze", "extract"),  # extract: the spaCy model the terms come from
+    code_paths=("analyze", "nlp.py"),
+    knowledge=("theme_stopwords.txt", "advice_words.txt", "concepts.txt"),
+)
 
 
 def run(ctx: Context) -> dict:
@@ -88,23 +86,17 @@ def run(ctx: Context) -> dict:
     for name in ("documents", "units"):
         if not paths.table(name).exists():
             raise SystemExit(f"error: {paths.table(name)} not found: run `python -m pipeline ingest` first")
-    settings = dict(ctx.settings["analyze"])
-    gold = gold_files(settings.get("gold"))
-    outputs = [paths.table(n) for n in OUTPUTS] + [paths.processed / "analysis.json"]
-    state = StageState(paths.processed, "analyze")
-    if not ctx.force and state.up_to_date(_fingerprint(ctx, gold), outputs):
+    fingerprint = STEP.fingerprint(ctx)
+    if STEP.up_to_date(ctx, fingerprint):
         print("analyze: up to date", file=sys.stderr)
         return json.loads((paths.processed / "analysis.json").read_text(encoding="utf-8"))
-    return _analyze(ctx, settings, gold, state)
-
-
-def _analyze(ctx: Context, settings: dict, gold: list[Path], state: StageState) -> dict:
-    """Read, run, write; the analysis modules load only here."""
     from pipeline.runner import fork_map
 
+    settings = dict(ctx.settings["analyze"])
+    gold = gold_files(settings.get("gold"))
     found = _read_inputs(ctx, settings, gold)
     results = fork_map(_one_analysis, ANALYSES, found, jobs=ctx.jobs)
-    return _write_outputs(ctx, found, dict(zip(ANALYSES, results, strict=True)), gold, state)
+    return _write_outputs(ctx, found, dict(zip(ANALYSES, results, strict=True)), gold, fingerprint)
 
 
 THEME_UNIT_COLUMNS = ("doc_id", "unit_id", "conference", "year", "text")
@@ -279,7 +271,7 @@ def _recurrence(found: AnalysisInputs) -> tuple:
 
 
 def _write_outputs(
-    ctx: Context, found: AnalysisInputs, results: dict[str, Any], gold: list[Path], state: StageState
+    ctx: Context, found: AnalysisInputs, results: dict[str, Any], gold: list[Path], fingerprint: str
 ) -> dict:
     """Every analysis table and analysis.json, published together."""
     from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
@@ -319,7 +311,7 @@ def _write_outputs(
         write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
         write_table(not_taken[NOT_TAKEN_UP_COLUMNS], paths.table("recommendations_not_taken_up"))
         write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
-        state.record(_fingerprint(ctx, gold))
+        STEP.record(ctx, fingerprint)
     print(
         f"analyze: {summary['n_content_units']} units in {summary['n_conferences']} conferences, "
         f"{themed.k} themes ({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring "

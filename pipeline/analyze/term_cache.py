@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from pipeline import knowledge
 from pipeline.cache import DocumentCache, code_fingerprint, sha256_text
 from pipeline.config import Context, Settings
 
@@ -34,7 +35,8 @@ def terms_fingerprint(settings: Settings) -> str:
     """What shapes the terms of a unit: the spaCy model, the word lists, the code."""
     return sha256_text(
         str(settings["extract"]["model"]),
-        code_fingerprint("analyze/terms.py", "data/theme_stopwords.txt", "data/advice_words.txt", "nlp.py"),
+        code_fingerprint("analyze/terms.py", "nlp.py"),
+        knowledge.fingerprint(["theme_stopwords.txt", "advice_words.txt"]),
     )[:16]
 
 
@@ -141,7 +143,8 @@ def features_fingerprint(settings: Settings) -> str:
     """What shapes the compared terms of a unit: its terms, the thesaurus, the code."""
     return sha256_text(
         terms_fingerprint(settings),
-        code_fingerprint("analyze/recurrence.py", "data/concepts.txt", "data/advice_words.txt"),
+        code_fingerprint("analyze/recurrence.py"),
+        knowledge.fingerprint(["concepts.txt", "advice_words.txt"]),
     )[:16]
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.config import data_path
 from pipeline.ingest.clean import is_link_continuation, join_lines, word_counts
 from pipeline.ingest.layout import Line, Unit
+from pipeline.knowledge import data_path
 
 MARKER = re.compile(
     r"^(?P<marker>[-*+•◦▪▫●○■□–—‣⁃]|\(?\d{1,3}[.)]|\([a-z]\)|[a-z][.)]|\(?[ivx]{1,4}\))"

@@ -6,10 +6,9 @@ matplotlib is imported only when the report is redrawn: the up-to-date check com
 
 from __future__ import annotations
 
-import hashlib
 import sys
 
-from pipeline.cache import StageState, code_fingerprint, sha256_file
+from pipeline.cache import Step
 from pipeline.config import Context
 from pipeline.report import html, markdown
 from pipeline.report.data import TABLES, ReportData, load, recommendation_rows
@@ -19,16 +18,16 @@ from pipeline.tableio import output_batch, write_bytes, write_text
 FIGURE_NAMES = [name for name, _ in html.FIGURES]
 
 
-def _fingerprint(ctx: Context) -> str:
-    digest = hashlib.sha256()
-    for name in TABLES:
-        path = ctx.paths.table(name)
-        digest.update(f"{name}:{sha256_file(path) if path.exists() else 'missing'}".encode())
-    analysis = ctx.paths.processed / "analysis.json"
-    digest.update((sha256_file(analysis) if analysis.exists() else "missing").encode())
-    digest.update(ctx.settings.fingerprint("report").encode() if "report" in ctx.settings.values else b"")
-    digest.update(code_fingerprint("report", "analyze/themes.py").encode())
-    return digest.hexdigest()[:32]
+STEP = Step(
+    "report",
+    inputs=lambda ctx: [*(ctx.paths.table(n) for n in TABLES), ctx.paths.processed / "analysis.json"],
+    outputs=lambda ctx: [
+        ctx.paths.reports / "index.html",
+        ctx.paths.reports / "summary.md",
+        *(ctx.paths.figures / f"{n}.{ext}" for n in FIGURE_NAMES for ext in ("png", "svg")),
+    ],
+    code_paths=("report", "analyze/themes.py"),  # themes: the labels' term lists (distinct_terms)
+)
 
 
 # Charts and pages are independent pieces of work, done over --jobs processes; the
@@ -77,11 +76,9 @@ def run(ctx: Context) -> list:
             f"error: {processed / 'theme_shares.csv'} not found: run `python -m pipeline analyze` first"
         )
     figures_dir = ctx.paths.figures
-    outputs = [reports / "index.html", reports / "summary.md"]
-    outputs += [figures_dir / f"{n}.{ext}" for n in FIGURE_NAMES for ext in ("png", "svg")]
-    state = StageState(processed, "report")
-    fingerprint = _fingerprint(ctx)
-    if not ctx.force and state.up_to_date(fingerprint, outputs):
+    outputs = list(STEP.outputs(ctx))
+    fingerprint = STEP.fingerprint(ctx)
+    if STEP.up_to_date(ctx, fingerprint):
         print("report: up to date", file=sys.stderr)
         return outputs
     data = load(processed)
@@ -94,7 +91,7 @@ def run(ctx: Context) -> list:
         pngs = {name: formats["png"] for name, formats in images.items()}
         write_text(reports / "index.html", html.embed(made["html"], pngs))
         write_text(reports / "summary.md", made["markdown"])
-        state.record(fingerprint)
+        STEP.record(ctx, fingerprint)
     print(
         f"report: {reports / 'index.html'}, {reports / 'summary.md'}, {len(FIGURE_NAMES) * 2} figures",
         file=sys.stderr,
