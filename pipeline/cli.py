@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib.util
 import os
 import sys
 from collections.abc import Callable
@@ -28,7 +29,6 @@ HELP = {
     "report": "charts in reports/figures, reports/index.html and reports/summary.md",
     "run": "all stages in order, skipping those whose inputs have not changed",
     "evaluate": "precision, recall and F1 against every gold file (tests/gold/*.json)",
-    "bench": "benchmark on a synthetic corpus; prints ratios against plain spaCy and a full run",
 }
 
 EXAMPLES = """examples:
@@ -113,23 +113,15 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="skip the plain-spaCy and keyword baselines",
             )
-        if name == "bench":
-            sub_parser.add_argument(
-                "--docs", type=int, default=500, help="memos in the synthetic corpus (default 500)"
-            )
-            sub_parser.add_argument(
-                "--conferences", type=int, default=5, help="conferences in the synthetic corpus"
-            )
-            sub_parser.add_argument(
-                "--workdir",
-                type=Path,
-                default=None,
-                help="where to build the corpus (default: a temporary folder)",
-            )
     return parser
 
 
+CLUSTER_MISSING = "error: --scheduler needs Dask's distributed scheduler: pip install '.[cluster]'"
+
+
 def make_context(args: argparse.Namespace) -> Context:
+    if args.scheduler and importlib.util.find_spec("distributed") is None:
+        raise SystemExit(CLUSTER_MISSING)
     overrides = {}
     if args.model:
         overrides["extract"] = {"model": args.model}
@@ -176,10 +168,6 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.evaluate import main as evaluate
 
         return evaluate(ctx, gold_files=args.gold, baselines=not args.no_baselines)
-    if args.command == "bench":
-        from pipeline.bench import main as bench
-
-        return bench(ctx, n_docs=args.docs, n_conferences=args.conferences, workdir=args.workdir)
     names = list(STAGES) if args.command == "run" else [args.command]
     try:
         _run_stages(ctx, names)

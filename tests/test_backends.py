@@ -68,3 +68,18 @@ def test_fork_map_gives_every_result_in_order_with_the_shared_inputs(jobs: int) 
     items = [3, 1, 2]
     assert fork_map(power, items, {3: 2, 1: 5, 2: 3}, jobs=jobs) == [9, 1, 8]
     assert fork_map(power, [], {}, jobs=jobs) == []
+
+
+def test_a_scheduler_without_dask_installed_says_how_to_get_it(monkeypatch, capsys) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+
+    def without_dask(name: str, *args: object):
+        return None if name == "distributed" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_dask)
+    with pytest.raises(SystemExit) as stopped:
+        run_cli("ingest", "--scheduler", "tcp://127.0.0.1:1")
+    message = str(stopped.value)
+    assert message.startswith("error: --scheduler") and "pip install '.[cluster]'" in message

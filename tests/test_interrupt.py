@@ -15,8 +15,8 @@ import pytest
 
 from pipeline.ingest.text import read_text_file
 from pipeline.ingest.units import build_units
-from pipeline.synth import synthetic_memos
 from tests.conftest import ROOT, copy_memos, run_cli
+from tools.synth import synthetic_memos
 
 # Tables published together by one stage: after a kill, each group is entirely old or new.
 STAGE_TABLES = {

@@ -13,7 +13,6 @@ run with nothing changed finishes in well under a second per stage.
 
 from __future__ import annotations
 
-import glob
 import json
 import sys
 from dataclasses import dataclass
@@ -24,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.analyze.term_cache import Terms, features_fingerprint, term_units, unit_features, unit_terms
-from pipeline.cache import PACKAGE_DIR, DocumentCache, Step, code_fingerprint
-from pipeline.config import Context
+from pipeline.cache import DocumentCache, Step, code_fingerprint
+from pipeline.config import Context, gold_files
 from pipeline.tableio import output_batch, read_table, write_table, write_text
 
 if TYPE_CHECKING:
@@ -41,21 +40,6 @@ OUTPUTS = (
 ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3"]
 RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue"]
 RECOMMENDATION_THEME_COLUMNS = ["doc_id", "unit_id", "theme", "theme_label"]
-DEFAULT_GOLD = ("tests/gold/*.json",)
-
-
-def gold_files(setting: object) -> list[Path]:
-    """Gold files named by ``analyze.gold`` (globs, relative to the working directory, or
-    else to the project folder): where the recurrence threshold is learnt."""
-    patterns = [setting] if isinstance(setting, str) else list(setting or DEFAULT_GOLD)
-    found: set[Path] = set()
-    for pattern in patterns:
-        for base in (Path.cwd(), PACKAGE_DIR.parent):
-            hits = glob.glob(str(base / pattern)) if not Path(pattern).is_absolute() else glob.glob(pattern)
-            if hits:
-                found.update(Path(h).resolve() for h in hits)
-                break
-    return sorted(found)
 
 
 def _read_optional(path: Path, columns: list[str]) -> pd.DataFrame:
@@ -66,7 +50,7 @@ def _read_optional(path: Path, columns: list[str]) -> pd.DataFrame:
 
 def _inputs(ctx: Context) -> list[Path]:
     """The tables read, and the gold files the recurrence threshold is learnt from."""
-    gold = gold_files(ctx.settings["analyze"].get("gold"))
+    gold = gold_files(ctx.settings)
     return [*(ctx.paths.table(n) for n in INPUTS), *gold]
 
 
@@ -93,7 +77,7 @@ def run(ctx: Context) -> dict:
     from pipeline.runner import fork_map
 
     settings = dict(ctx.settings["analyze"])
-    gold = gold_files(settings.get("gold"))
+    gold = gold_files(ctx.settings)
     found = _read_inputs(ctx, settings, gold)
     results = fork_map(_one_analysis, ANALYSES, found, jobs=ctx.jobs)
     return _write_outputs(ctx, found, dict(zip(ANALYSES, results, strict=True)), gold, fingerprint)
