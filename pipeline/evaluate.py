@@ -6,7 +6,7 @@ and regions, with precision, recall and F1, next to two baselines: the plain
 ``en_core_web_sm`` NER (countries looked up with pycountry) and a unit-contains
 "should/must/could" keyword rule. The scoring functions are pure and tested.
 
-Matching rules (see ../shared/gold/GUIDELINES.md):
+Matching rules (see tests/gold/GUIDELINES.md):
 - recommendations: one gold unit per predicted unit when their normalised texts are equal
   (case, quotes, spacing, list markers and trailing punctuation aside); a borderline gold
   unit is neither rewarded nor punished;

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.ingest.layout import Unit
-from pipeline.ingest.metadata import find_metadata
+from pipeline.ingest.metadata import text_metadata
 from pipeline.ingest.text import read_text_file, text_to_lines
 from pipeline.ingest.units import build_units, split_sentences
 
@@ -93,13 +93,13 @@ def test_2013_footnote_marker_kept_apart_and_footnote_is_boilerplate(memo_2013: 
 
 
 def test_metadata_of_the_two_memos(memo_2011: Path, memo_2013: Path) -> None:
-    meta_2011 = find_metadata(units_of(memo_2011))
+    meta_2011 = text_metadata(units_of(memo_2011))
     assert meta_2011["year"] == "2011"
     assert meta_2011["doc_type"] == "Policy Memo"
     assert meta_2011["conference"] == "42nd UN Issues Conference"
     assert meta_2011["date"] == "2011-03-01"
     assert meta_2011["venue"] == "Tarrytown, New York"
-    meta_2013 = find_metadata(units_of(memo_2013))
+    meta_2013 = text_metadata(units_of(memo_2013))
     assert meta_2013["year"] == "2013"
     assert meta_2013["doc_type"] == "Information Note"
     assert meta_2013["conference"] == "44th UN Issues Conference"
@@ -109,7 +109,7 @@ def test_metadata_of_the_two_memos(memo_2011: Path, memo_2013: Path) -> None:
 def test_metadata_agrees_with_gold(gold: dict, memos: list[Path]) -> None:
     for path in memos:
         expected = gold["docs"][path.name]
-        found = find_metadata(units_of(path))
+        found = text_metadata(units_of(path))
         assert found["year"] == str(expected["year"])
         assert found["doc_type"] == expected["doc_type"]
         assert found["title"] == expected["title"]

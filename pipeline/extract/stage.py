@@ -217,7 +217,7 @@ def _write_tables(
     """Write both tables one document at a time.
 
     Recommendations go straight to their table. Entity rows are spooled to a temporary file
-    first: an organization's canonical name depends on every document (``unify_canonicals``),
+    first: an organization's canonical name depends on every document (``apply_acronym_forms``),
     so the names are settled on a second, streamed pass once all documents are in.
     """
     canonicals: dict[str, None] = {}  # ORG canonical names in order of first mention

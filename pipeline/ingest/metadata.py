@@ -153,12 +153,6 @@ def _cut_at_month(place: str) -> str:
     return "".join(kept).strip(" ,")
 
 
-def find_metadata(units: list[Unit], source_name: str = "") -> dict[str, str]:
-    """Metadata read from the units; empty strings where the text does not say. Without a
-    year in the text, the year of a date in the file name (``2013-02_note.pdf``)."""
-    return with_file_year(text_metadata(units), source_name)
-
-
 def with_file_year(meta: dict[str, str], source_name: str) -> dict[str, str]:
     """``meta`` with the file name's year where the text gave none. Kept apart from
     ``text_metadata`` so that what the text says can be cached with the text."""

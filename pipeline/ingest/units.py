@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -285,7 +284,7 @@ def _block_is_heading(block: _Block, next_block: _Block | None) -> bool:
 
 
 def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Unit]:
-    """Turn a document's lines into ordered units (see OUTPUTS.md for the kinds)."""
+    """Turn a document's lines into ordered units (see docs/outputs.md for the kinds)."""
     rules = rules or load_rules()
     evidence = word_counts(" ".join(line.text for line in lines))
     blocks = [part for block in _make_blocks(lines) for part in _split_leading_heading(block)]
@@ -353,7 +352,3 @@ def _emit_fields(block: _Block, number: int, rules: LayoutRules, add) -> None:
     for label, text, line in entries:
         kind = "heading" if label in rules.title_labels else "boilerplate"
         add(kind, text, number, block, line)
-
-
-def unit_counts(units: list[Unit]) -> Counter[str]:
-    return Counter(unit.kind for unit in units)
