@@ -32,6 +32,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check pipeline tests tools
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(PY) -m tools.bench $(ARGS)

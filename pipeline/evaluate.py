@@ -111,7 +111,8 @@ def region_key(name: str, knowledge: Knowledge | None = None) -> str:
 
 def score_recommendations(predicted: Iterable[str], gold: Iterable[dict]) -> Score:
     """Unit-level scores; borderline gold units are ignored either way."""
-    positives, borderline = set(), set()
+    positives: set[str] = set()
+    borderline: set[str] = set()
     for item in gold:
         (borderline if item.get("borderline") else positives).add(normalise_unit_text(item["text"]))
     borderline -= positives

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -59,7 +59,7 @@ def imap_documents(
     desc: str = "",
     initializer: Callable[..., Any] | None = None,
     initargs: tuple = (),
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """Yield ``func(item)`` for each item, in order, on the chosen backend."""
     if not items:
         return

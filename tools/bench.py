@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def bench(ctx: Context, n_docs: int = 500, n_conferences: int = 5, workdir: Path | None = None) -> int:
     owned = workdir is None
-    root = Path(tempfile.mkdtemp(prefix="memo-bench-")) if owned else Path(workdir)
+    root = Path(tempfile.mkdtemp(prefix="memo-bench-")) if workdir is None else workdir
     try:
         return _bench(ctx, root, n_docs, n_conferences)
     finally:

@@ -102,7 +102,7 @@ def list_contexts(
     return contexts
 
 
-def _level(value: object) -> int:
+def _level(value: str | int) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):

@@ -7,6 +7,7 @@ matplotlib is imported only when the report is redrawn: the up-to-date check com
 from __future__ import annotations
 
 import sys
+from typing import cast
 
 from pipeline.cache import Step
 from pipeline.config import Context
@@ -83,14 +84,14 @@ def run(ctx: Context) -> list:
         return outputs
     data = load(processed)
     made = _make_all(data, ctx.jobs)
-    images = {name: made[name] for name in FIGURE_NAMES}
+    images = {name: cast(dict[str, bytes], made[name]) for name in FIGURE_NAMES}
     with output_batch():  # charts and pages appear together or not at all
         for name, formats in images.items():
             for ext, content in formats.items():
                 write_bytes(figures_dir / f"{name}.{ext}", content)
         pngs = {name: formats["png"] for name, formats in images.items()}
-        write_text(reports / "index.html", html.embed(made["html"], pngs))
-        write_text(reports / "summary.md", made["markdown"])
+        write_text(reports / "index.html", html.embed(cast(str, made["html"]), pngs))
+        write_text(reports / "summary.md", cast(str, made["markdown"]))
         STEP.record(ctx, fingerprint)
     print(
         f"report: {reports / 'index.html'}, {reports / 'summary.md'}, {len(FIGURE_NAMES) * 2} figures",
