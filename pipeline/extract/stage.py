@@ -163,7 +163,7 @@ def run(ctx: Context) -> dict[str, int]:
     # closing: the worker pool is shut down here, not whenever the generator is collected
     # (a Ctrl-C during a collection's shutdown would be printed and then ignored)
     with output_batch(), contextlib.closing(parsed):  # both tables appear together or not at all
-        n_entities, n_recommendations = _write_tables(results(), entities_csv, recommendations_csv)
+        n_entities, n_recommendations = write_tables(results(), entities_csv, recommendations_csv)
         STEP.record(ctx, stage_fp)
     cache.prune(keys.values())
     print(
@@ -211,7 +211,7 @@ def _spool(ents: list[dict], spool: IO[str]) -> list:
     return []
 
 
-def _write_tables(
+def write_tables(
     results: Iterator[ExtractResult], entities_csv: Path, recommendations_csv: Path
 ) -> tuple[int, int]:
     """Write both tables one document at a time.

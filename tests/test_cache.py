@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.extract.entities import ENTITY_COLUMNS, acronym_forms, apply_acronym_forms
 from pipeline.extract.recommendations import RECOMMENDATION_COLUMNS
-from pipeline.extract.stage import ExtractResult, _write_tables
+from pipeline.extract.stage import ExtractResult, write_tables
 from pipeline.tableio import output_batch, write_table
 from tests.conftest import copy_memos, run_cli
 
@@ -116,7 +116,7 @@ def test_extract_writes_one_document_at_a_time_with_the_same_bytes(tmp_path: Pat
     streamed.mkdir()
     at_once.mkdir()
     with output_batch():
-        counts = _write_tables(iter(results), streamed / "entities.csv", streamed / "recommendations.csv")
+        counts = write_tables(iter(results), streamed / "entities.csv", streamed / "recommendations.csv")
     entities = pd.DataFrame([r for res in results for r in res.entities], columns=ENTITY_COLUMNS)
     org_names = entities.loc[entities["label"] == "ORG", "canonical"]
     entities = apply_acronym_forms(entities, acronym_forms(org_names))
