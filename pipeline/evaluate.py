@@ -6,7 +6,7 @@ and regions, with precision, recall and F1, next to two baselines: the plain
 ``en_core_web_sm`` NER (countries looked up with pycountry) and a unit-contains
 "should/must/could" keyword rule. The scoring functions are pure and tested.
 
-Matching rules (see ../shared/gold/GUIDELINES.md):
+Matching rules (see tests/gold/GUIDELINES.md):
 - recommendations: one gold unit per predicted unit when their normalised texts are equal
   (case, quotes, spacing, list markers and trailing punctuation aside); a borderline gold
   unit is neither rewarded nor punished;
@@ -111,7 +111,8 @@ def region_key(name: str, knowledge: Knowledge | None = None) -> str:
 
 def score_recommendations(predicted: Iterable[str], gold: Iterable[dict]) -> Score:
     """Unit-level scores; borderline gold units are ignored either way."""
-    positives, borderline = set(), set()
+    positives: set[str] = set()
+    borderline: set[str] = set()
     for item in gold:
         (borderline if item.get("borderline") else positives).add(normalise_unit_text(item["text"]))
     borderline -= positives

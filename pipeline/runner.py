@@ -7,20 +7,21 @@ the largest document rather than with the corpus.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
+import gc
 import os
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
 
 from pipeline.progress import progress
 
 T = TypeVar("T")
 R = TypeVar("R")
+S = TypeVar("S")
 WINDOW_PER_WORKER = 4
 PR_SET_PDEATHSIG = 1  # prctl option, from <linux/prctl.h>
 
@@ -58,7 +59,7 @@ def imap_documents(
     desc: str = "",
     initializer: Callable[..., Any] | None = None,
     initargs: tuple = (),
-) -> Iterator[R]:
+) -> Generator[R, None, None]:
     """Yield ``func(item)`` for each item, in order, on the chosen backend."""
     if not items:
         return
@@ -88,92 +89,37 @@ def imap_documents(
             yield pending.popleft().result()
 
 
-class Deferred(Generic[R]):
-    """A future's face for work done in this process, when its result is first asked for."""
-
-    def __init__(self, func: Callable[[T], R], item: T) -> None:
-        self._func, self._item = func, item
-        self._result: tuple[R] | None = None
-
-    def result(self) -> R:
-        if self._result is None:
-            self._result = (self._func(self._item),)
-        return self._result[0]
+_FORKED: Any = None  # what ``fork_map``'s workers inherit, set only while it runs
 
 
-@contextlib.contextmanager
-def started(
-    func: Callable[[T], R],
-    items: Sequence[T],
-    *,
-    jobs: int = 1,
-    initializer: Callable[..., Any] | None = None,
-    initargs: tuple = (),
-) -> Iterator[list[Future[R] | Deferred[R]]]:
-    """Start ``func(item)`` for every item over up to ``jobs`` processes and hand back their
-    futures at once, so the caller does its own share of the work meanwhile. With one job,
-    each runs here when its result is first asked for. Leaving the block waits for (or, on
-    an error, cancels) whatever is still running."""
-    workers = min(resolve_jobs(jobs), len(items))
-    if resolve_jobs(jobs) <= 1 or not items:
-        if initializer:
-            initializer(*initargs)
-        yield [Deferred(func, item) for item in items]
-        return
-    with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(initializer, initargs)
-    ) as pool:
-        futures = [pool.submit(func, item) for item in items]
-        try:
-            yield list(futures)
-        except BaseException:
-            for future in futures:
-                future.cancel()
-            raise
+def _call_with_shared(func: Callable[[Any, T], R], item: T) -> R:
+    return func(_FORKED, item)
 
 
-@contextlib.contextmanager
-def helper_process(jobs: int) -> Iterator[ProcessPoolExecutor | None]:
-    """One spare worker process, started now, for work that only saves a later step time
-    (imports, a parse ahead): what is submitted to it runs in order while this process goes
-    on. It ignores Ctrl-C (this process handles it, and ends the helper on the way out).
-    None with one job, or where processes cannot be forked."""
+def fork_map(func: Callable[[S, T], R], items: Sequence[T], shared: S, *, jobs: int = 1) -> list[R]:
+    """``[func(shared, item) for item in items]`` over up to ``jobs`` forked processes.
+
+    For the corpus-level analyses and the report's pieces: few items, each reading large
+    ``shared`` inputs. The workers inherit ``shared`` by ``fork`` instead of receiving a
+    pickled copy, and with the collector frozen they share its pages with this process
+    rather than copying them. Serial with one job, one item, or where fork is not
+    available; the results are the same either way, in the order of ``items``."""
+    global _FORKED
     import multiprocessing
 
-    if resolve_jobs(jobs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        yield None
-        return
-    with ProcessPoolExecutor(
-        max_workers=1, mp_context=multiprocessing.get_context("fork"), initializer=_init_helper
-    ) as pool:
-        pool.submit(int)  # the process starts with its first task
-        try:
-            yield pool
-        except BaseException:
-            pool.shutdown(wait=False, cancel_futures=True)
-            raise
-
-
-def _init_helper() -> None:
-    _die_with_parent()
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def completion_order(futures: Sequence[Future[R] | Deferred[R]]) -> Iterator[int]:
-    """The positions of ``futures`` as their work ends (in order for work done here)."""
-    waiting = {future: index for index, future in enumerate(futures) if isinstance(future, Future)}
-    for index, future in enumerate(futures):
-        if not isinstance(future, Future):
-            yield index
-    while waiting:
-        done, _ = wait(waiting, return_when=FIRST_COMPLETED)
-        for future in sorted(done, key=waiting.__getitem__):
-            yield waiting.pop(future)
-
-
-def map_documents(func: Callable[..., R], items: Sequence[T], **options: Any) -> list[R]:
-    """``list(imap_documents(...))`` for callers that need every result at once."""
-    return list(imap_documents(func, items, **options))
+    workers = min(resolve_jobs(jobs), len(items))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [func(shared, item) for item in items]
+    _FORKED = shared
+    gc.freeze()
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
+        ) as pool:
+            return list(pool.map(_call_with_shared, [func] * len(items), items))
+    finally:
+        gc.unfreeze()
+        _FORKED = None
 
 
 def _imap_dask(

@@ -84,7 +84,7 @@ def write_bytes(target: Path, data: bytes, *, batched: bool = True) -> None:
 
 
 def write_table(frame: pd.DataFrame, target: Path) -> None:
-    """UTF-8 CSV with a header row, as OUTPUTS.md promises."""
+    """UTF-8 CSV with a header row, as docs/outputs.md promises."""
     with atomic_path(target) as tmp:
         frame.to_csv(tmp, index=False, encoding="utf-8")
 

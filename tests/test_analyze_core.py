@@ -19,6 +19,7 @@ from pipeline.analyze.recurrence import (
     resolve_gold,
 )
 from pipeline.analyze.terms import UnitTerms
+from pipeline.analyze.theme_compare import compare_theme_models
 from pipeline.analyze.themes import (
     METHODS,
     ThemeSettings,
@@ -145,7 +146,7 @@ def two_topic_corpus(n: int = 20) -> list[list[str]]:
 
 
 def test_themes_separate_two_vocabularies_deterministically():
-    settings = ThemeSettings(n_themes=2, compare=False)
+    settings = ThemeSettings(n_themes=2)
     model, corpus = fit_themes(two_topic_corpus(), settings)
     again, _ = fit_themes(two_topic_corpus(), settings)
     assert np.array_equal(model.unit_weights, again.unit_weights)
@@ -155,7 +156,7 @@ def test_themes_separate_two_vocabularies_deterministically():
 
 
 def test_number_of_themes_is_chosen_and_bounded_on_small_corpora():
-    settings = ThemeSettings(min_themes=3, max_themes=10, min_units_per_theme=5, n_samples=3, compare=False)
+    settings = ThemeSettings(min_themes=3, max_themes=10, min_units_per_theme=5, n_samples=3)
     assert k_range(12, 50, settings) == [2]  # 12 units: at most 2 themes of 5+ units
     assert k_range(200, 50, settings) == list(range(3, 11))
     model, _ = fit_themes(two_topic_corpus(), settings)
@@ -166,23 +167,20 @@ def test_number_of_themes_is_chosen_and_bounded_on_small_corpora():
     assert chosen["stability"] == model.selection["stability"].max()
 
 
-def test_methods_are_compared_with_the_same_criterion():
-    settings = ThemeSettings(min_themes=2, max_themes=3, n_samples=2, compare=True)
+def test_methods_are_compared_with_the_same_criterion_outside_the_run():
+    settings = ThemeSettings(min_themes=2, max_themes=3, n_samples=2)
     model, _ = fit_themes(two_topic_corpus(), settings)
-    assert set(model.selection["method"]) == {"nmf", "lda", "kmeans"}
-    assert model.method == "nmf"
-
-
-def test_methods_are_compared_only_on_a_small_corpus_unless_asked():
-    settings = ThemeSettings(min_themes=2, max_themes=3, n_samples=2, compare="auto", compare_max_units=10)
-    model, _ = fit_themes(two_topic_corpus(), settings)  # 40 units: above the bound
-    assert set(model.selection["method"]) == {"nmf"}
-    small = ThemeSettings(min_themes=2, max_themes=3, n_samples=2, compare="auto", compare_max_units=40)
-    assert set(fit_themes(two_topic_corpus(), small)[0].selection["method"]) == set(METHODS)
+    assert set(model.selection["method"]) == {"nmf"}  # the run fits the configured method only
+    table = compare_theme_models(two_topic_corpus(), settings)
+    assert set(table["method"]) == set(METHODS)
+    assert list(table["k"].unique()) == [2, 3]
+    assert table.groupby("method")["best"].sum().eq(1).all()
+    nmf = table[table["method"] == "nmf"].set_index("k")
+    assert nmf.loc[model.k, "best"] and nmf.loc[model.k, "stability"] == model.selection["stability"].max()
 
 
 def test_a_large_corpus_chooses_k_on_a_sample_and_fits_all_units():
-    settings = ThemeSettings(min_themes=2, max_themes=3, n_samples=2, compare=False, selection_max_units=25)
+    settings = ThemeSettings(min_themes=2, max_themes=3, n_samples=2, selection_max_units=25)
     model, corpus = fit_themes(two_topic_corpus(), settings)
     assert model.unit_weights.shape == (40, model.k)
     again, _ = fit_themes(two_topic_corpus(), settings)
@@ -192,7 +190,7 @@ def test_a_large_corpus_chooses_k_on_a_sample_and_fits_all_units():
 
 def test_theme_selection_over_processes_gives_the_same_model(monkeypatch):
     monkeypatch.setattr(themes_module, "PARALLEL_MIN_UNITS", 0)  # parallel even on 40 units
-    settings = ThemeSettings(min_themes=2, max_themes=4, n_samples=2, compare=False)
+    settings = ThemeSettings(min_themes=2, max_themes=4, n_samples=2)
     serial, _ = fit_themes(two_topic_corpus(), settings, jobs=1)
     parallel, _ = fit_themes(two_topic_corpus(), settings, jobs=2)
     assert serial.selection.equals(parallel.selection)
@@ -215,7 +213,7 @@ def test_theme_tables_and_shares_trace_back_to_units():
     doc_ids = ["a"] * 10 + ["b"] * 8 + ["c"] * 6
     units = pd.DataFrame({"doc_id": doc_ids, "unit_id": [str(i) for i in range(24)], "text": ["t"] * 24})
     units = units.merge(confs, on="doc_id")
-    model, corpus = fit_themes(terms, ThemeSettings(n_themes=2, compare=False))
+    model, corpus = fit_themes(terms, ThemeSettings(n_themes=2))
     themes, unit_themes = theme_tables(units, model, corpus)
     assert list(themes["theme"]) == ["1", "2"]
     assert themes["n_units"].sum() == 24

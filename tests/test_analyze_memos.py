@@ -9,7 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.analyze.corpus import conferences, content_units
+from pipeline.analyze.term_cache import term_units, unit_terms
+from pipeline.analyze.theme_compare import compare_theme_models
+from pipeline.analyze.themes import ThemeSettings
 from pipeline.cli import main as cli_main
+from pipeline.config import Context, Paths
 from pipeline.tableio import read_table
 from tests.conftest import MEMOS
 
@@ -76,9 +81,19 @@ def test_theme_count_is_measured_and_nmf_beats_the_alternatives(memos):
     models = table(memos, "theme_models")
     models["stability"] = models["stability"].astype(float)
     chosen = models[models["chosen"] == "True"]
-    assert len(chosen) == 1 and chosen["method"].iloc[0] == "nmf"
-    best = models.groupby("method")["stability"].max()
+    assert len(chosen) == 1 and set(models["method"]) == {"nmf"}  # the run fits one method
+    # the comparison, evaluation work outside the run, on the units and terms the run used
+    units = table(memos, "units")
+    content = content_units(units, conferences(table(memos, "documents")))
+    recs = table(memos, "recommendations")
+    ctx = Context(paths=Paths(processed=memos["processed"]), jobs=1)
+    wanted = set(term_units(units)) | set(zip(recs["doc_id"], recs["unit_id"], strict=True))
+    terms, _ = unit_terms(ctx, units, wanted)  # all from the run's cache
+    content_terms = [terms[k].nominal for k in zip(content["doc_id"], content["unit_id"], strict=True)]
+    compared = compare_theme_models(content_terms, ThemeSettings.from_settings(ctx.settings["analyze"]))
+    best = compared.groupby("method")["stability"].max()
     assert best["nmf"] > best["lda"] and best["nmf"] > best["kmeans"]
+    assert best["nmf"] == models["stability"].max()
     themes = table(memos, "themes")
     assert len(themes) == int(chosen["k"].iloc[0])
     assert themes["label"].str.contains(" ").all()  # key phrases, not single words only
@@ -153,14 +168,17 @@ def test_recurring_recommendations_reach_the_issue_target(memos):
     assert not pairs.duplicated(["doc_id_b", "unit_id_b"]).any()
 
 
-def test_recommendations_get_a_theme_and_keep_their_columns(memos):
+def test_every_recommendation_gets_a_theme_in_a_table_of_its_own(memos):
     recs = table(memos, "recommendations")
-    assert {"doc_id", "unit_id", "text", "actor", "cue", "theme", "theme_label"} <= set(recs.columns)
-    assert (recs["theme"] != "").all() and (recs["actor"] != "").all()
-    themes = set(table(memos, "themes")["theme"])
-    assert set(recs["theme"]) <= themes
+    assert "theme" not in recs.columns  # extract's table is never rewritten
+    themed = table(memos, "recommendation_themes")
+    assert list(themed.columns) == ["doc_id", "unit_id", "theme", "theme_label"]
+    assert themed[["doc_id", "unit_id"]].equals(recs[["doc_id", "unit_id"]])
+    assert (themed["theme"] != "").all()
+    labels = table(memos, "themes").set_index("theme")["label"]
+    assert (themed["theme_label"] == themed["theme"].map(labels)).all()
     unit_themes = table(memos, "unit_themes").set_index(["doc_id", "unit_id"])["theme"]
-    for rec in recs.itertuples():
+    for rec in themed.itertuples():
         assert unit_themes[(rec.doc_id, rec.unit_id)] == rec.theme
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.config import DATA_DIR, Context, Paths, load_settings
 from pipeline.evaluate import evaluate_gold_file
-from pipeline.extract.entities import ENTITY_COLUMNS, unify_canonicals
+from pipeline.extract.entities import ENTITY_COLUMNS, acronym_forms, apply_acronym_forms
 from pipeline.extract.gazetteer import load_knowledge
 from pipeline.extract.nlp_pipeline import build_pipeline, extraction_pipeline
 from pipeline.extract.stage import UNIT_FIELDS, extract_units
@@ -241,7 +241,8 @@ def test_model_names_take_the_acronym_form_defined_in_another_document() -> None
         ],
         columns=ENTITY_COLUMNS,
     )
-    assert set(unify_canonicals(frame)["canonical"]) == {"Pacific Border Institute (PBI)"}
+    forms = acronym_forms(frame.loc[frame["label"] == "ORG", "canonical"].unique())
+    assert set(apply_acronym_forms(frame, forms)["canonical"]) == {"Pacific Border Institute (PBI)"}
 
 
 def test_adding_a_line_to_organizations_csv_adds_an_organization(tmp_path: Path) -> None:

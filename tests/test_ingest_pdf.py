@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import synth_pdf
 from pipeline.ingest.pdf import read_pdf
 from pipeline.ingest.text import read_text_file
 from pipeline.ingest.units import build_units
 from pipeline.tableio import read_table
 from tests.conftest import copy_memos, memo_paths, run_cli
+from tools import synth_pdf
 
 LAYOUTS = {"one-column": synth_pdf.build_one_column_pdf, "two-column": synth_pdf.build_two_column_pdf}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.ingest.layout import Unit
-from pipeline.ingest.metadata import find_metadata
+from pipeline.ingest.metadata import text_metadata
 from pipeline.ingest.text import read_text_file, text_to_lines
 from pipeline.ingest.units import build_units, split_sentences
 
@@ -93,14 +93,14 @@ def test_2013_footnote_marker_kept_apart_and_footnote_is_boilerplate(memo_2013: 
 
 
 def test_metadata_of_the_two_memos(memo_2011: Path, memo_2013: Path) -> None:
-    meta_2011 = find_metadata(units_of(memo_2011))
+    meta_2011 = text_metadata(units_of(memo_2011))
     assert meta_2011["year"] == "2011"
     assert meta_2011["doc_type"] == "Policy Memo"
     assert meta_2011["conference"] == "42nd UN Issues Conference"
     assert meta_2011["edition"] == "42" and meta_2011["series"] == "UN Issues Conference"
     assert meta_2011["date"] == "2011-03-01"
     assert meta_2011["venue"] == "Tarrytown, New York"
-    meta_2013 = find_metadata(units_of(memo_2013))
+    meta_2013 = text_metadata(units_of(memo_2013))
     assert meta_2013["year"] == "2013"
     assert meta_2013["doc_type"] == "Information Note"
     # "Conference on <theme>: <subtitle>" names the edition's theme, not the series
@@ -112,7 +112,7 @@ def test_metadata_of_the_two_memos(memo_2011: Path, memo_2013: Path) -> None:
 def test_metadata_agrees_with_gold(gold: dict, memos: list[Path]) -> None:
     for path in memos:
         expected = gold["docs"][path.name]
-        found = find_metadata(units_of(path))
+        found = text_metadata(units_of(path))
         assert found["year"] == str(expected["year"])
         assert found["doc_type"] == expected["doc_type"]
         assert found["title"] == expected["title"]
@@ -236,7 +236,7 @@ LAYOUTS = {
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_metadata_on_layouts_written_for_the_tests(layout: str) -> None:
     text, expected = LAYOUTS[layout]
-    found = find_metadata(build_units(text_to_lines(text)))
+    found = text_metadata(build_units(text_to_lines(text)))
     assert {key: found[key] for key in expected} == expected
     sources = dict(part.split("=") for part in found["meta_source"].split("; "))
     assert set(sources) == {key for key, value in found.items() if value and key != "meta_source"}

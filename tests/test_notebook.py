@@ -77,7 +77,7 @@ def test_notebook_loads_the_tables_and_redraws_the_chart(tmp_path: Path, kernel_
     processed = tmp_path / "processed"
     small_corpus(processed)
     config = tmp_path / "pipeline.toml"
-    config.write_text("[analyze]\ncompare = false\nn_themes = 2\n", encoding="utf-8")
+    config.write_text("[analyze]\nn_themes = 2\n", encoding="utf-8")
     assert cli_main(["analyze", "--config", str(config), f"--processed={processed}"]) == 0
     monkeypatch.setenv("MEMO_PROCESSED", str(processed))
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import synth_pdf as pdfbuild
 from pipeline.ingest.layout import IngestError
 from pipeline.ingest.pdf import (
     RowBox,
@@ -19,6 +18,7 @@ from pipeline.ingest.pdf import (
     read_pdf,
     text_layer_problem,
 )
+from tools import synth_pdf as pdfbuild
 
 RAW = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "memos"
 MEMO_2011 = RAW / "2011-03-01_policy-memo_42nd-un-issues-conference.txt"

@@ -48,9 +48,8 @@ def test_recommendation_f1_floor(processed: Path) -> None:
 
 
 def test_table_follows_the_contract(recommendations: pd.DataFrame) -> None:
-    assert list(recommendations.columns[:6]) == ["doc_id", "unit_id", "text", "actor", "cue", "theme"]
+    assert list(recommendations.columns[:5]) == ["doc_id", "unit_id", "text", "actor", "cue"]
     assert set(recommendations["actor"]) <= ACTORS
-    assert (recommendations["theme"] == "").all()
     assert set(recommendations["kind"]) <= {"sentence", "list_item"}
 
 

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.cli import main as cli_main
+from tests.conftest import MEMOS
 
-ROOT = Path(__file__).resolve().parent.parent
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHECKS = """
 (() => {
@@ -138,9 +138,7 @@ class DevTools:
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     base = tmp_path_factory.mktemp("browser")
-    config = base / "pipeline.toml"
-    config.write_text("[analyze]\ncompare = false\n", encoding="utf-8")
-    args = ["run", "--config", str(config), "--jobs", "1", f"--raw={ROOT / 'raw'}"]
+    args = ["run", "--jobs", "1", f"--raw={MEMOS}"]
     assert cli_main([*args, f"--processed={base / 'processed'}", f"--reports={base / 'reports'}"]) == 0
     return base / "reports" / "index.html"
 

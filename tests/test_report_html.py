@@ -109,7 +109,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     base = tmp_path_factory.mktemp("site")
     write_inputs(base / "processed")
     config = base / "pipeline.toml"
-    config.write_text("[analyze]\ncompare = false\nn_themes = 2\n", encoding="utf-8")
+    config.write_text("[analyze]\nn_themes = 2\n", encoding="utf-8")
     args = ["--config", str(config), f"--processed={base / 'processed'}", f"--reports={base / 'reports'}"]
     assert cli_main(["analyze", *args]) == 0  # no extract: no entities, no recommendations
     assert cli_main(["report", *args]) == 0
@@ -159,7 +159,7 @@ def test_summary_escapes_markdown_and_links_into_the_page(site):
 def test_the_report_is_the_same_made_by_one_process_or_two(site, tmp_path):
     """Charts and pages are made in worker processes; where they are made changes nothing."""
     config = tmp_path / "pipeline.toml"
-    config.write_text("[analyze]\ncompare = false\nn_themes = 2\n", encoding="utf-8")
+    config.write_text("[analyze]\nn_themes = 2\n", encoding="utf-8")
     for jobs in ("1", "2"):
         reports = tmp_path / f"reports-{jobs}"
         args = ["report", "--config", str(config), f"--processed={site['processed']}", f"--reports={reports}"]

@@ -61,12 +61,8 @@ def three(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     raw = base / "raw"
     shutil.copytree(MEMOS, raw)
     (raw / "2014-03-03_policy-memo_45th-un-issues-conference.txt").write_text(THIRD_MEMO, encoding="utf-8")
-    config = base / "pipeline.toml"
-    config.write_text("[analyze]\ncompare = false\n", encoding="utf-8")  # speed: one method
     paths = {"raw": raw, "processed": base / "processed", "reports": base / "reports"}
-    code = cli_main(
-        ["run", "--config", str(config), "--jobs", "1"] + [f"--{name}={path}" for name, path in paths.items()]
-    )
+    code = cli_main(["run", "--jobs", "1"] + [f"--{name}={path}" for name, path in paths.items()])
     assert code == 0
     return paths
 
@@ -94,7 +90,7 @@ def test_every_table_includes_the_third_conference(three):
     assert "2014" in conferences_in(counts)
     assert {"REGION", "ORG"} <= set(counts[counts["year"] == "2014"]["label"])
 
-    recs = read_table(processed / "recommendations.csv")
+    recs = read_table(processed / "recommendation_themes.csv")
     mine = recs[recs["doc_id"] == doc_id]
     assert len(mine) >= 4 and (mine["theme"] != "").all()
     pairs = read_table(processed / "recurring_recommendations.csv")

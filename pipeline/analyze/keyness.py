@@ -52,7 +52,7 @@ def keyness(
     counts: dict[int, Counter[str]] = {}
     for terms, conf in zip(term_lists, unit_conference, strict=True):
         counts.setdefault(conf, Counter()).update(terms)
-    overall = Counter()
+    overall: Counter[str] = Counter()
     for c in counts.values():
         overall.update(c)
     vocabulary = sorted(t for t, n in overall.items() if n >= min_freq)

@@ -44,7 +44,7 @@ from scipy.sparse import csr_matrix
 
 from pipeline.analyze.terms import UnitTerms
 from pipeline.cache import sha256_text
-from pipeline.config import data_path
+from pipeline.knowledge import data_path
 
 # What the seed gold gives (docs/recurrence.md), rounded; used when no gold pair resolves.
 DEFAULT_THRESHOLD = 0.22
@@ -226,7 +226,7 @@ class Vocabulary:
             weight = 1.0
             if half_life and singles:
                 weight = 0.5 ** (bisect.bisect_left(singles, key) / len(singles) / half_life)
-            out[self.canonical(term)] += weight
+            out[self.canonical(term)] += weight  # type: ignore[assignment]  # a Counter of weights
         return out
 
 
@@ -260,7 +260,8 @@ def recommendation_groups(recs: pd.DataFrame, units: pd.DataFrame) -> pd.DataFra
     recs = recs.assign(unit_id=recs["unit_id"].astype(str))
     recs = recs.assign(seq=pd.to_numeric(recs["unit_id"], errors="coerce"))
     recs = _as_python_objects(recs.sort_values(["doc_id", "seq"], kind="stable"), keep=("seq",))
-    rows, taken = [], set()
+    rows: list[dict] = []
+    taken: set[tuple[str, str]] = set()
     for rec in recs.itertuples(index=False):
         if (rec.doc_id, rec.unit_id) in taken:
             continue
@@ -354,7 +355,7 @@ def bm25_scorer(
         weight = context_weight[0] if refers_back else context_weight[1]
         tf = Counter(mine)
         for term, n in Counter(features_of(context)).items():
-            tf[term] += weight * n
+            tf[term] += weight * n  # type: ignore[assignment]  # a Counter of weights
         docs.append(tf)
     names = sorted({t for doc in docs for t in doc})
     index = {t: i for i, t in enumerate(names)}
@@ -492,7 +493,7 @@ def match(
     return pd.DataFrame(rows_out, columns=columns).astype({"assigned": bool}), closest
 
 
-def _top_of_columns(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _top_of_columns(block: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
     """(row, column) of each column's ``k`` largest positive values, ties to the earlier
     row: what a stable descending sort of each column would put first, without sorting."""
     n = block.shape[0]
@@ -719,7 +720,7 @@ def _threshold(
 ) -> Threshold:
     if not isinstance(setting, str) or setting.strip().lower() != "gold":
         try:
-            return Threshold(float(setting), "setting analyze.recurrence_threshold")
+            return Threshold(float(setting), "setting analyze.recurrence_threshold")  # type: ignore[arg-type]
         except (TypeError, ValueError):
             pass
     gold = resolve_gold(groups, gold_pairs, [conference_order[d] for d in groups["doc_id"]])

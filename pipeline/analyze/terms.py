@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pipeline.config import data_path
+from pipeline.knowledge import data_path
 
 if TYPE_CHECKING:  # spaCy is imported only where units are parsed (recurrence and the
     # report import this module for UnitTerms and must stay cheap to import)

@@ -44,11 +44,6 @@ class ThemeSettings:
     n_samples: int = 6  # subsamples per k for stability
     sample_fraction: float = 0.8
     min_units_per_theme: int = 5  # bounds k on small corpora
-    # also fit the other methods and record the comparison: "auto" = when the corpus has
-    # at most compare_max_units units (LDA alone takes minutes on a few thousand), or
-    # true / false
-    compare: bool | str = "auto"
-    compare_max_units: int = 150
     selection_max_units: int = 2000  # above this, k is chosen on a seeded sample of units
 
     @classmethod
@@ -79,15 +74,6 @@ class ThemeModel:
     term_weights: np.ndarray  # k x n_terms, >= 0
     selection: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SELECTION_COLUMNS))
     selection_key: str = ""  # what the selection was cached under ("" when not chosen)
-
-
-def warm_up() -> None:
-    """Import what fitting needs (scikit-learn takes a second to import): run in a process
-    started before the stage has read its inputs, so the import overlaps the reading."""
-    import scipy.optimize  # noqa: F401
-    import sklearn.cluster  # noqa: F401
-    import sklearn.decomposition  # noqa: F401
-    import sklearn.feature_extraction.text  # noqa: F401
 
 
 def _identity(items: list[str]) -> list[str]:
@@ -216,7 +202,6 @@ def k_range(n_units: int, n_terms: int, settings: ThemeSettings) -> list[int]:
 
 Fits = dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]
 PARALLEL_MIN_UNITS = 1000  # below this, the selection is quicker than starting worker processes
-_SHARED: tuple[Corpus, ThemeSettings] | None = None  # what a selection worker measures on
 
 
 def _measure(corpus: Corpus, settings: ThemeSettings, method: str, k: int) -> tuple[dict, tuple]:
@@ -237,14 +222,8 @@ def _measure(corpus: Corpus, settings: ThemeSettings, method: str, k: int) -> tu
     return row, fitted
 
 
-def _share(corpus: Corpus, settings: ThemeSettings) -> None:
-    global _SHARED
-    _SHARED = (corpus, settings)
-
-
-def _measure_shared(cell: tuple[str, int]) -> tuple[dict, tuple]:
-    assert _SHARED is not None
-    return _measure(*_SHARED, *cell)
+def _measure_cell(shared: tuple[Corpus, ThemeSettings], cell: tuple[str, int]) -> tuple[dict, tuple]:
+    return _measure(*shared, *cell)
 
 
 def _selection(
@@ -255,14 +234,9 @@ def _selection(
     result as one."""
     cells = [(m, k) for m in methods for k in k_range(corpus.n_units, len(corpus.vocabulary), settings)]
     if jobs > 1 and len(cells) > 1 and corpus.n_units >= PARALLEL_MIN_UNITS:
-        from pipeline.runner import imap_documents
+        from pipeline.runner import fork_map
 
-        measured = list(
-            imap_documents(
-                _measure_shared, cells, jobs=jobs, desc="analyze: themes", initializer=_share,
-                initargs=(corpus, settings),
-            )
-        )  # fmt: skip
+        measured = fork_map(_measure_cell, cells, (corpus, settings), jobs=jobs)
     else:
         measured = [_measure(corpus, settings, m, k) for m, k in cells]
     rows = [row for row, _ in measured]
@@ -341,14 +315,6 @@ def _selection_key(term_lists: Sequence[list[str]], settings: ThemeSettings, met
     return digest.hexdigest()
 
 
-def _compares(settings: ThemeSettings, n_units: int) -> bool:
-    """Whether the other methods are fitted too (``compare``: true, false or "auto")."""
-    setting = str(settings.compare).strip().lower()
-    if setting == "auto":
-        return n_units <= settings.compare_max_units
-    return setting in {"true", "1", "yes"}
-
-
 def fit_themes(
     term_lists: Sequence[list[str]],
     settings: ThemeSettings,
@@ -370,7 +336,7 @@ def fit_themes(
         empty = ThemeModel(settings.method, 0, np.zeros((corpus.n_units, 0)), np.zeros((0, 0)))
         return empty, corpus
     method = settings.method if settings.method in METHODS else "auto"
-    methods = list(METHODS) if _compares(settings, corpus.n_units) or method == "auto" else [method]
+    methods = list(METHODS) if method == "auto" else [method]
     fits: Fits = {}
     key = ""
     if str(settings.n_themes).strip().lower() != "auto":

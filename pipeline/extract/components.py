@@ -122,7 +122,7 @@ class GazetteerMatcher:
                 self.targets.append(key)
             patterns.setdefault(index[key], []).append(entry.phrase)
         for target, phrases in patterns.items():
-            self.matcher.add(str(target), list(nlp.tokenizer.pipe(dict.fromkeys(phrases))))
+            self.matcher.add(str(target), list(nlp.tokenizer.pipe(dict.fromkeys(phrases))))  # type: ignore[union-attr]
         self.strings = nlp.vocab.strings
 
     def __call__(self, doc: Doc) -> Doc:

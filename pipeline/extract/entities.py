@@ -4,7 +4,7 @@ Per unit, the pipeline has already resolved ORG/COUNTRY/REGION spans. Here the d
 is read as a whole: an acronym defined in one unit ("... Network (RNN)") names the same
 body in every other unit, so its later mentions are added and given the learned canonical
 name. Across documents, an organization found by the model without its acronym in one memo
-and with it in another gets the "Name (ACR)" form in both (``unify_canonicals``).
+and with it in another gets the "Name (ACR)" form in both (``apply_acronym_forms``).
 """
 
 from __future__ import annotations
@@ -139,12 +139,3 @@ def apply_acronym_forms(entities: pd.DataFrame, with_acronym: dict[str, str]) ->
     entities = entities.copy()
     entities.loc[bare, "canonical"] = entities.loc[bare, "canonical"].map(with_acronym)
     return entities
-
-
-def unify_canonicals(entities: pd.DataFrame) -> pd.DataFrame:
-    """Give an organization the same canonical name in every document: a bare "Name" found
-    by the model becomes "Name (ACR)" when some document defines that acronym."""
-    if entities.empty:
-        return entities
-    orgs = entities["label"] == "ORG"
-    return apply_acronym_forms(entities, acronym_forms(entities.loc[orgs, "canonical"].unique()))

@@ -7,7 +7,6 @@ exact, case-sensitive phrase patterns, so "Turkey" is a country and "turkey" is 
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -16,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import DATA_DIR
+from pipeline import knowledge
+from pipeline.knowledge import PACKAGE_DATA as DATA_DIR
 
 KNOWLEDGE_FILES = (
     "organizations.csv",
@@ -62,8 +62,7 @@ def resolve_data_dir(setting: str | Path | None) -> Path:
 def knowledge_file(folder: Path, name: str) -> Path:
     """``name`` in the user's folder, or the packaged one when the folder does not have it
     (a folder holding only an extended organizations.csv is enough)."""
-    candidate = folder / name
-    return candidate if candidate.is_file() else DATA_DIR / name
+    return knowledge.data_path(name, folder)
 
 
 def split_aliases(cell: str) -> list[str]:
@@ -160,11 +159,7 @@ def _region_entries(table: pd.DataFrame) -> tuple[list[Entry], dict[str, str]]:
 
 def data_fingerprint(data_dir: Path) -> str:
     """Hash of the knowledge files, so editing one invalidates cached results."""
-    digest = hashlib.sha256()
-    for name in KNOWLEDGE_FILES:
-        digest.update(name.encode())
-        digest.update(knowledge_file(data_dir, name).read_bytes())
-    return digest.hexdigest()[:16]
+    return knowledge.fingerprint(KNOWLEDGE_FILES, data_dir)
 
 
 @lru_cache(maxsize=4)

@@ -20,7 +20,7 @@ from pipeline.extract.cues import Cue, CueLexicon
 if TYPE_CHECKING:  # spaCy is imported only where documents are processed
     from spacy.tokens import Doc
 
-RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "theme", "kind", "section", "rule"]
+RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "kind", "section", "rule"]
 UNSPECIFIED = "unspecified"
 LIST_ANNOUNCERS = re.compile(r"(?i)\b(?:following|as follows|below|include|includes|including)\b")
 
@@ -102,7 +102,7 @@ def list_contexts(
     return contexts
 
 
-def _level(value: object) -> int:
+def _level(value: str | int) -> int:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -149,7 +149,6 @@ def document_recommendations(
                 "text": unit.text,
                 "actor": actor,
                 "cue": cue.cue if cue else "list",
-                "theme": "",
                 "kind": unit.kind,
                 "section": unit.section,
                 "rule": "list" if in_recommendation_list else cue.rule,

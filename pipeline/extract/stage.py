@@ -22,11 +22,11 @@ from typing import IO, overload
 import numpy as np
 import pandas as pd
 
-from pipeline.cache import DocumentCache, StageState, code_fingerprint, files_fingerprint, sha256_text
+from pipeline.cache import DocumentCache, Step, sha256_text
 from pipeline.config import Context
 from pipeline.extract.cues import CueLexicon
 from pipeline.extract.entities import ENTITY_COLUMNS, acronym_forms, apply_acronym_forms, document_entities
-from pipeline.extract.gazetteer import data_fingerprint, load_knowledge, resolve_data_dir
+from pipeline.extract.gazetteer import KNOWLEDGE_FILES, load_knowledge
 from pipeline.extract.recommendations import RECOMMENDATION_COLUMNS, ActorLexicon, document_recommendations
 from pipeline.runner import imap_documents
 from pipeline.tableio import TableWriter, output_batch, read_table
@@ -99,12 +99,15 @@ def extract_one(job: ExtractJob) -> ExtractResult:
     return result
 
 
-def _content_fingerprint(ctx: Context, data_dir: str) -> str:
-    return (
-        ctx.settings.fingerprint("extract")
-        + code_fingerprint("extract", "nlp.py")
-        + data_fingerprint(resolve_data_dir(data_dir or None))
-    )
+STEP = Step(
+    "extract",
+    inputs=lambda ctx: [ctx.paths.table("units")],
+    outputs=lambda ctx: [ctx.paths.table("entities"), ctx.paths.table("recommendations")],
+    settings_sections=("extract",),
+    code_paths=("extract", "nlp.py"),
+    knowledge=KNOWLEDGE_FILES,
+    inputs_by_stat=True,
+)
 
 
 def run(ctx: Context) -> dict[str, int]:
@@ -115,10 +118,9 @@ def run(ctx: Context) -> dict[str, int]:
     entities_csv, recommendations_csv = ctx.paths.table("entities"), ctx.paths.table("recommendations")
     settings = dict(ctx.settings["extract"])
     model, data_dir = str(settings.get("model", "en_core_web_sm")), str(settings.get("data_dir", "") or "")
-    content_fp = _content_fingerprint(ctx, data_dir)
-    state = StageState(ctx.paths.processed, "extract")
-    stage_fp = files_fingerprint([units_csv]) + content_fp
-    if not ctx.force and state.up_to_date(stage_fp, [entities_csv, recommendations_csv]):
+    content_fp = STEP.content_fingerprint(ctx)
+    stage_fp = STEP.fingerprint(ctx)
+    if STEP.up_to_date(ctx, stage_fp):
         print("extract: up to date", file=sys.stderr)
         return {}
 
@@ -161,8 +163,8 @@ def run(ctx: Context) -> dict[str, int]:
     # closing: the worker pool is shut down here, not whenever the generator is collected
     # (a Ctrl-C during a collection's shutdown would be printed and then ignored)
     with output_batch(), contextlib.closing(parsed):  # both tables appear together or not at all
-        n_entities, n_recommendations = _write_tables(results(), entities_csv, recommendations_csv)
-        state.record(stage_fp)
+        n_entities, n_recommendations = write_tables(results(), entities_csv, recommendations_csv)
+        STEP.record(ctx, stage_fp)
     cache.prune(keys.values())
     print(
         f"extract: {len(todo)} of {len(keys)} documents parsed, {len(keys) - len(todo)} from cache; "
@@ -209,13 +211,13 @@ def _spool(ents: list[dict], spool: IO[str]) -> list:
     return []
 
 
-def _write_tables(
+def write_tables(
     results: Iterator[ExtractResult], entities_csv: Path, recommendations_csv: Path
 ) -> tuple[int, int]:
     """Write both tables one document at a time.
 
     Recommendations go straight to their table. Entity rows are spooled to a temporary file
-    first: an organization's canonical name depends on every document (``unify_canonicals``),
+    first: an organization's canonical name depends on every document (``apply_acronym_forms``),
     so the names are settled on a second, streamed pass once all documents are in.
     """
     canonicals: dict[str, None] = {}  # ORG canonical names in order of first mention

@@ -44,7 +44,6 @@ _SPACES = re.compile(r" {2,}")
 
 # Line-end hyphens: ASCII hyphen, U+2010 HYPHEN, soft hyphen.
 BREAK_HYPHENS = "-\u2010\u00ad"
-_SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
 _WORD_END = re.compile(r"([A-Za-zÀ-ÿ][\w'’]*)[" + BREAK_HYPHENS + r"]$")
 _WORD_START = re.compile(r"^([\w'’]+)")
 # U+2010 and the soft hyphen only ever join word parts: set apart from the word by a wide
@@ -153,7 +152,3 @@ def join_lines(
         else:
             out = out + " " + line
     return squeeze_spaces(strip_soft_hyphens(out))
-
-
-def is_superscript_marker(token: str) -> bool:
-    return bool(token) and all(ch in _SUPERSCRIPTS for ch in token)

@@ -195,7 +195,7 @@ def _field_values(units: list[Unit], rules: LayoutRules) -> dict[str, str]:
 def _is_field_line(text: str, rules: LayoutRules) -> bool:
     """ "Date: 3 May 2014" is a field; "Beyond the Report: Resolution 1540" is a title."""
     match = _LABEL_LINE.match(text)
-    return bool(match) and re.sub(r"\(s\)$", "", match.group(1).strip().lower()) in rules.field_labels
+    return match is not None and re.sub(r"\(s\)$", "", match.group(1).strip().lower()) in rules.field_labels
 
 
 def _clean_type(text: str) -> str:
@@ -344,12 +344,6 @@ def _property_title(properties: dict[str, str]) -> str:
     if re.match(r"(?i)^(?:microsoft word|untitled|document\d*)\b", best) or len(best.split()) < 2:
         return ""
     return best.strip()
-
-
-def find_metadata(units: list[Unit], source_name: str = "") -> dict[str, str]:
-    """Metadata read from the units; empty strings where the text does not say. Without a
-    year in the text, the year of a date in the file name (``2013-02_note.pdf``)."""
-    return with_file_year(text_metadata(units), source_name)
 
 
 def with_file_year(meta: dict[str, str], source_name: str) -> dict[str, str]:

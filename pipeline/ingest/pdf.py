@@ -349,7 +349,8 @@ def reading_frame(
     orientations = Counter(_orientation(ch) for ch in chars if (ch.get("text") or "").strip())
     main = orientations.most_common(1)[0][0] if orientations else (1, 0, 0, 1)
     if main in {(1, 0, 0, 1), (0, 0, 0, 0)}:
-        return chars, tuple(bbox), height, False
+        x0, top, x1, bottom = bbox
+        return chars, (x0, top, x1, bottom), height, False
     a, b, c, d = main
     advance, up = (a, -b), (c, -d)  # in page coordinates (y down): run and glyph-up vectors
 

@@ -21,9 +21,7 @@ import pandas as pd
 
 from pipeline.cache import (
     DocumentCache,
-    StageState,
-    code_fingerprint,
-    files_fingerprint,
+    Step,
     sha256_file,
 )
 from pipeline.config import Context
@@ -276,14 +274,20 @@ def _error_row(row: dict, message: str) -> dict:
 # --------------------------------------------------------------------------- stage
 
 
-def _stage_fingerprint(ctx: Context, files: list[Path]) -> str:
+def _stage_inputs(ctx: Context) -> list[Path]:
     sidecars = [p for p in ctx.paths.raw.rglob("*") if p.name.endswith(".meta.toml")]
-    sidecars += [ctx.paths.raw / name for name in SIDECAR_NAMES]
-    return (
-        files_fingerprint([*files, *sidecars])
-        + ctx.settings.fingerprint("ingest")
-        + code_fingerprint("ingest", "data/layout.toml", "cache.py")
-    )
+    return [*discover(ctx.paths.raw), *sidecars, *(ctx.paths.raw / name for name in SIDECAR_NAMES)]
+
+
+STEP = Step(
+    "ingest",
+    inputs=_stage_inputs,
+    outputs=lambda ctx: [ctx.paths.table("documents"), ctx.paths.table("units")],
+    settings_sections=("ingest",),
+    code_paths=("ingest", "cache.py"),
+    knowledge=("layout.toml",),
+    inputs_by_stat=True,
+)
 
 
 def _report_warnings(documents: pd.DataFrame, problems: list[str]) -> None:
@@ -309,10 +313,9 @@ def run(ctx: Context) -> pd.DataFrame:
         raise SystemExit(f"error: raw folder not found: {raw}")
     files = discover(raw)
     documents_csv, units_csv = ctx.paths.table("documents"), ctx.paths.table("units")
-    state = StageState(ctx.paths.processed, "ingest")
-    fingerprint = _stage_fingerprint(ctx, files)
     sources = [str(p.relative_to(raw)) for p in files]
-    if not ctx.force and state.up_to_date(fingerprint, [documents_csv, units_csv]):
+    fingerprint = STEP.fingerprint(ctx)
+    if STEP.up_to_date(ctx, fingerprint):
         print("ingest: up to date", file=sys.stderr)
         documents = pd.read_csv(documents_csv, dtype=str, keep_default_na=False)
         _report_warnings(documents, read_sidecars(raw, sources)[1])
@@ -320,7 +323,7 @@ def run(ctx: Context) -> pd.DataFrame:
 
     doc_ids = make_doc_ids(sources)
     settings = dict(ctx.settings["ingest"])
-    content_fp = ctx.settings.fingerprint("ingest") + code_fingerprint("ingest", "data/layout.toml")
+    content_fp = STEP.content_fingerprint(ctx)
     jobs = [
         IngestJob(str(p), s, d, settings, str(ctx.paths.cache), content_fp)
         for p, s, d in zip(files, sources, doc_ids, strict=True)
@@ -347,7 +350,7 @@ def run(ctx: Context) -> pd.DataFrame:
         documents = pd.DataFrame(rows, columns=DOCUMENT_COLUMNS)
         write_table(documents, documents_csv)
         cache.prune(h for h in hashes if h)
-        state.record(fingerprint)
+        STEP.record(ctx, fingerprint)
     failed = documents[documents["status"] == "error"]
     for _, bad in failed.iterrows():
         print(f"error: {bad['source']}: {bad['error']}", file=sys.stderr)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from pipeline.config import data_path
 from pipeline.ingest.clean import is_link_continuation, join_lines, word_counts
 from pipeline.ingest.layout import Line, Unit
+from pipeline.knowledge import data_path
 
 MARKER = re.compile(
     r"^(?P<marker>[-*+•◦▪▫●○■□–—‣⁃]|\(?\d{1,3}[.)]|\([a-z]\)|[a-z][.)]|\(?[ivx]{1,4}\))"
@@ -286,7 +285,7 @@ def _block_is_heading(block: _Block, next_block: _Block | None) -> bool:
 
 
 def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Unit]:
-    """Turn a document's lines into ordered units (see OUTPUTS.md for the kinds)."""
+    """Turn a document's lines into ordered units (see docs/outputs.md for the kinds)."""
     rules = rules or load_rules()
     evidence = word_counts(" ".join(line.text for line in lines))
     blocks = [part for block in _make_blocks(lines) for part in _split_leading_heading(block)]
@@ -378,6 +377,3 @@ def _is_title_block(block: _Block, units: list[Unit]) -> bool:
         return False
     return all(_heading_shaped(t) and len(t.split()) <= MAX_HEADING_WORDS for t in block.texts)
 
-
-def unit_counts(units: list[Unit]) -> Counter[str]:
-    return Counter(unit.kind for unit in units)

@@ -18,7 +18,7 @@ from pipeline.tableio import read_table
 TABLES = (
     "documents", "units", "themes", "theme_shares", "unit_themes", "theme_models", "keyness",
     "recurring_recommendations", "recommendations_not_taken_up", "entity_counts",
-    "recommendations",
+    "recommendations", "recommendation_themes",
 )  # fmt: skip
 NUMERIC = {
     "theme_shares": ["share", "n_units", "n_conference_units", "conference_order"],
@@ -129,7 +129,8 @@ def representative_units(
 
 
 def recommendation_rows(data: ReportData) -> pd.DataFrame:
-    """Recommendations with their conference, theme label and recurrence.
+    """Recommendations with their conference, theme (``theme``, ``theme_label``, from
+    recommendation_themes.csv) and recurrence.
 
     Adds ``takes_up`` / ``taken_up_by`` (lists of (doc_id, unit_id, similarity)),
     ``not_taken_up`` and ``part_of`` (for the later sentences of a list item, the unit that
@@ -149,8 +150,11 @@ def recommendation_rows(data: ReportData) -> pd.DataFrame:
     recs["conference_order"] = [
         order.get(k, len(order)) for k in zip(recs["conference"], recs["year"], strict=True)
     ]
-    labels = dict(zip(data["themes"].get("theme", []), data["themes"].get("label", []), strict=True))
-    recs["theme_label"] = recs["theme"].map(labels).fillna("")
+    columns = ["doc_id", "unit_id", "theme", "theme_label"]
+    themed = data["recommendation_themes"]
+    themed = pd.DataFrame(columns=columns) if themed.empty else themed[columns]
+    recs = recs.merge(themed, on=["doc_id", "unit_id"], how="left")
+    recs[["theme", "theme_label"]] = recs[["theme", "theme_label"]].fillna("")
 
     pairs, left = data["recurring_recommendations"], data["recommendations_not_taken_up"]
     takes_up: dict[tuple[str, str], list[tuple[str, str, float]]] = {}

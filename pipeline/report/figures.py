@@ -12,6 +12,7 @@ import io
 import math
 import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -24,9 +25,12 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from pipeline.analyze.themes import distinct_terms  # noqa: E402
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 FONT_SIZE = 10
 SMALL = 9
-STYLE = {
+STYLE: dict[RcKeyType, Any] = {
     "font.family": "DejaVu Sans",
     "font.size": FONT_SIZE,
     "axes.titlesize": 12,

@@ -102,8 +102,8 @@ def render(data: ReportData) -> str:
     left = data["recommendations_not_taken_up"]
     lines += ["", f"Earlier recommendations not taken up later: {len(left)}.", ""]
     for row in left.itertuples(index=False):
-        where = f"{md_escape(row.conference)} {row.year}, {_link(row.doc_id, row.unit_id)}"
-        lines.append(f"- {md_escape(row.text)} ({where})")
+        place = f"{md_escape(row.conference)} {row.year}, {_link(row.doc_id, row.unit_id)}"
+        lines.append(f"- {md_escape(row.text)} ({place})")
     recs = data["recommendations"]
     lines += ["", "## Recommendations by actor", ""]
     if recs.empty:

@@ -6,36 +6,29 @@ matplotlib is imported only when the report is redrawn: the up-to-date check com
 
 from __future__ import annotations
 
-import gc
-import hashlib
 import sys
+from typing import cast
 
-from pipeline.cache import StageState, code_fingerprint, sha256_file
+from pipeline.cache import Step
 from pipeline.config import Context
 from pipeline.report import html, markdown
 from pipeline.report.data import TABLES, ReportData, load, recommendation_rows
-from pipeline.runner import imap_documents
+from pipeline.runner import fork_map
 from pipeline.tableio import output_batch, write_bytes, write_text
 
 FIGURE_NAMES = [name for name, _ in html.FIGURES]
 
 
-def warm_up() -> None:
-    """Import matplotlib and the charts: what ``run`` called from the CLI gets done while
-    the analysis waits on its workers (``Context.while_waiting``)."""
-    import pipeline.report.figures  # noqa: F401
-
-
-def _fingerprint(ctx: Context) -> str:
-    digest = hashlib.sha256()
-    for name in TABLES:
-        path = ctx.paths.table(name)
-        digest.update(f"{name}:{sha256_file(path) if path.exists() else 'missing'}".encode())
-    analysis = ctx.paths.processed / "analysis.json"
-    digest.update((sha256_file(analysis) if analysis.exists() else "missing").encode())
-    digest.update(ctx.settings.fingerprint("report").encode() if "report" in ctx.settings.values else b"")
-    digest.update(code_fingerprint("report", "analyze/themes.py").encode())
-    return digest.hexdigest()[:32]
+STEP = Step(
+    "report",
+    inputs=lambda ctx: [*(ctx.paths.table(n) for n in TABLES), ctx.paths.processed / "analysis.json"],
+    outputs=lambda ctx: [
+        ctx.paths.reports / "index.html",
+        ctx.paths.reports / "summary.md",
+        *(ctx.paths.figures / f"{n}.{ext}" for n in FIGURE_NAMES for ext in ("png", "svg")),
+    ],
+    code_paths=("report", "analyze/themes.py"),  # themes: the labels' term lists (distinct_terms)
+)
 
 
 # Charts and pages are independent pieces of work, done over --jobs processes; the
@@ -43,21 +36,14 @@ def _fingerprint(ctx: Context) -> str:
 PIECES = (
     "keyness", "entities", "recommendations_by_actor", "html", "theme_shares", "theme_shift", "markdown",
 )  # fmt: skip
-_DATA: ReportData | None = None  # what a worker draws from
 
 
-def _share(data: ReportData | None) -> None:
-    global _DATA
-    _DATA = data
-
-
-def make(piece: str) -> dict[str, bytes] | str:
+def make(data: ReportData, piece: str) -> dict[str, bytes] | str:
     """One chart as PNG and SVG bytes, or the HTML page (charts left out, for ``html.embed``)
-    or the Markdown summary (runs in a worker process)."""
+    or the Markdown summary (in a worker process, or here)."""
     from pipeline.report import figures
 
-    assert _DATA is not None
-    data, confs = _DATA, _DATA.conferences
+    confs = data.conferences
     if piece == "html":
         return html.render(data, None)
     if piece == "markdown":
@@ -80,13 +66,7 @@ def _make_all(data: ReportData, jobs: int) -> dict[str, dict[str, bytes] | str]:
     was made."""
     import pipeline.report.figures  # noqa: F401  (imported once here, inherited by the workers)
 
-    gc.freeze()  # forked workers then share this process's objects instead of copying them
-    try:
-        made = imap_documents(make, PIECES, jobs=jobs, desc="report", initializer=_share, initargs=(data,))
-        return dict(zip(PIECES, made, strict=True))
-    finally:
-        gc.unfreeze()
-        _share(None)
+    return dict(zip(PIECES, fork_map(make, PIECES, data, jobs=jobs), strict=True))
 
 
 def run(ctx: Context) -> list:
@@ -97,24 +77,22 @@ def run(ctx: Context) -> list:
             f"error: {processed / 'theme_shares.csv'} not found: run `python -m pipeline analyze` first"
         )
     figures_dir = ctx.paths.figures
-    outputs = [reports / "index.html", reports / "summary.md"]
-    outputs += [figures_dir / f"{n}.{ext}" for n in FIGURE_NAMES for ext in ("png", "svg")]
-    state = StageState(processed, "report")
-    fingerprint = _fingerprint(ctx)
-    if not ctx.force and state.up_to_date(fingerprint, outputs):
+    outputs = list(STEP.outputs(ctx))
+    fingerprint = STEP.fingerprint(ctx)
+    if STEP.up_to_date(ctx, fingerprint):
         print("report: up to date", file=sys.stderr)
         return outputs
     data = load(processed)
     made = _make_all(data, ctx.jobs)
-    images = {name: made[name] for name in FIGURE_NAMES}
+    images = {name: cast(dict[str, bytes], made[name]) for name in FIGURE_NAMES}
     with output_batch():  # charts and pages appear together or not at all
         for name, formats in images.items():
             for ext, content in formats.items():
                 write_bytes(figures_dir / f"{name}.{ext}", content)
         pngs = {name: formats["png"] for name, formats in images.items()}
-        write_text(reports / "index.html", html.embed(made["html"], pngs))
-        write_text(reports / "summary.md", made["markdown"])
-        state.record(fingerprint)
+        write_text(reports / "index.html", html.embed(cast(str, made["html"]), pngs))
+        write_text(reports / "summary.md", cast(str, made["markdown"]))
+        STEP.record(ctx, fingerprint)
     print(
         f"report: {reports / 'index.html'}, {reports / 'summary.md'}, {len(FIGURE_NAMES) * 2} figures",
         file=sys.stderr,

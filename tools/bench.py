@@ -1,7 +1,8 @@
-"""``make bench``: speed and memory as ratios against baselines measured in the same run.
+"""``make bench`` (``python -m tools.bench``): speed and memory as ratios against
+baselines measured in the same run.
 
-Builds a synthetic corpus by recombining the real units of the memos in ``raw/`` (so the
-text is realistic), a tenth of it as PDF, then measures, on this machine, in one run:
+Builds a synthetic corpus by recombining the real units of the memos in ``--raw`` (default
+``raw/``; so the text is realistic), a tenth of it as PDF, then measures, on this machine, in one run:
 
 - extract words/s against plain spaCy (``nlp.pipe``, same model, default components, one
   process) over the same unit texts. The extract stage runs as a user starts it (a new
@@ -21,6 +22,7 @@ ratio ran on the same machine in the same minutes.
 
 from __future__ import annotations
 
+import argparse
 import compileall
 import os
 import platform
@@ -33,9 +35,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import Context
-from pipeline.synth import SyntheticMemo, synthetic_memos
+import pipeline
+from pipeline.config import Context, Paths, load_settings
+from pipeline.runner import resolve_jobs
 from pipeline.tableio import read_table
+from tools.synth import SyntheticMemo, synthetic_memos
 
 NEW_MEMO_SEED = 99  # the memo added for the one-new-memo re-run (not one of the corpus)
 
@@ -135,7 +139,7 @@ def _plain_spacy_words_per_s(texts: list[str], model: str, batch_size: int) -> f
 def _write_corpus(memos: list[SyntheticMemo], raw: Path, pdf_dir: Path, n_pdf: int) -> int:
     """The memos as text files, the first ``n_pdf`` as PDF (also copied to ``pdf_dir``);
     returns the number of PDF pages."""
-    from pipeline.synth_pdf import write_memo_pdf  # reportlab: a development dependency
+    from tools.synth_pdf import write_memo_pdf  # reportlab: a development dependency
 
     raw.mkdir(parents=True, exist_ok=True)
     pdf_dir.mkdir(parents=True, exist_ok=True)
@@ -163,9 +167,25 @@ def _machine() -> str:
     )
 
 
-def main(ctx: Context, n_docs: int = 500, n_conferences: int = 5, workdir: Path | None = None) -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--raw", type=Path, default=Path("raw"), help="memos whose units make the corpus")
+    parser.add_argument("--docs", type=int, default=500, help="memos in the synthetic corpus (default 500)")
+    parser.add_argument("--conferences", type=int, default=5, help="conferences in the synthetic corpus")
+    parser.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores)")
+    parser.add_argument("--config", type=Path, default=None, help="settings file (default: ./pipeline.toml)")
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="where to build the corpus (default: a temporary folder)"
+    )
+    args = parser.parse_args(argv)
+    settings = load_settings(args.config)
+    ctx = Context(paths=Paths(raw=args.raw), settings=settings, jobs=resolve_jobs(args.jobs))
+    return bench(ctx, args.docs, args.conferences, args.workdir)
+
+
+def bench(ctx: Context, n_docs: int = 500, n_conferences: int = 5, workdir: Path | None = None) -> int:
     owned = workdir is None
-    root = Path(tempfile.mkdtemp(prefix="memo-bench-")) if owned else Path(workdir)
+    root = Path(tempfile.mkdtemp(prefix="memo-bench-")) if workdir is None else workdir
     try:
         return _bench(ctx, root, n_docs, n_conferences)
     finally:
@@ -184,7 +204,7 @@ def _bench(ctx: Context, root: Path, n_docs: int, n_conferences: int) -> int:
     # every run below starts from compiled bytecode, as a user's runs do after the first
     # (where PYTHONDONTWRITEBYTECODE is set, Python would otherwise compile the project on
     # every start)
-    compileall.compile_dir(str(Path(__file__).parent), quiet=1)
+    compileall.compile_dir(str(Path(pipeline.__file__).parent), quiet=1)
 
     # 1. The corpus: the real units, recombined; a tenth of the memos as PDF.
     seed = root / "seed-processed"
@@ -254,3 +274,7 @@ def _bench(ctx: Context, root: Path, n_docs: int, n_conferences: int) -> int:
         f"noop_s={noop.seconds:.2f} peak_mb={peak_mb:.0f}"
     )
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -232,7 +232,11 @@ def wrap(text: str, width: float, measure: Callable[[str], float], hyph: Hyphena
             current, i = candidate, i + 1
             continue
         prefix = f"{current} " if current else ""
-        split = hyph.split(word, lambda head, p=prefix: measure(p + head) <= width)
+
+        def fits_after(head: str, prefix: str = prefix) -> bool:
+            return measure(prefix + head) <= width
+
+        split = hyph.split(word, fits_after)
         if split:
             lines.append(prefix + split[0])
             current, words[i] = "", split[1]

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.extract.entities import ENTITY_COLUMNS, unify_canonicals
+from pipeline.extract.entities import ENTITY_COLUMNS, acronym_forms, apply_acronym_forms
 from pipeline.extract.recommendations import RECOMMENDATION_COLUMNS
-from pipeline.extract.stage import ExtractResult, _write_tables
+from pipeline.extract.stage import ExtractResult, write_tables
 from pipeline.tableio import output_batch, write_table
 from tests.conftest import copy_memos, run_cli
 
@@ -50,9 +50,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     change: what each said and what it left in the caches and outputs."""
     root = tmp_path_factory.mktemp("incremental")
     raw, processed, reports = copy_memos(root / "raw"), root / "processed", root / "reports"
-    config = root / "pipeline.toml"
-    config.write_text("[analyze]\ncompare = false\n", encoding="utf-8")  # speed: one method
-    args = ["run", "--raw", raw, "--processed", processed, "--reports", reports, "--config", config]
+    args = ["run", "--raw", raw, "--processed", processed, "--reports", reports]
     found: dict = {"processed": processed, "first": run(args), "caches_two": cache_entries(processed)}
     (raw / "third.md").write_text(NEW_MEMO, encoding="utf-8")
     found["one_new"] = run(args)
@@ -99,7 +97,7 @@ def entity(doc_id: str, unit_id: str, text: str, label: str, canonical: str, sou
 def test_extract_writes_one_document_at_a_time_with_the_same_bytes(tmp_path: Path) -> None:
     """The streamed tables equal the tables built from every result at once, including an
     organization whose "Name (ACR)" form is learnt only in a later document."""
-    values = ["a", "2", 'States should "act", now.', "Member States", "should", "", "sentence", "", "modal"]
+    values = ["a", "2", 'States should "act", now.', "Member States", "should", "sentence", "", "modal"]
     recommendation = dict(zip(RECOMMENDATION_COLUMNS, values, strict=True))
     results = [
         ExtractResult(
@@ -118,10 +116,10 @@ def test_extract_writes_one_document_at_a_time_with_the_same_bytes(tmp_path: Pat
     streamed.mkdir()
     at_once.mkdir()
     with output_batch():
-        counts = _write_tables(iter(results), streamed / "entities.csv", streamed / "recommendations.csv")
-    entities = unify_canonicals(
-        pd.DataFrame([r for res in results for r in res.entities], columns=ENTITY_COLUMNS)
-    )
+        counts = write_tables(iter(results), streamed / "entities.csv", streamed / "recommendations.csv")
+    entities = pd.DataFrame([r for res in results for r in res.entities], columns=ENTITY_COLUMNS)
+    org_names = entities.loc[entities["label"] == "ORG", "canonical"]
+    entities = apply_acronym_forms(entities, acronym_forms(org_names))
     recommendations = pd.DataFrame(
         [r for res in results for r in res.recommendations], columns=RECOMMENDATION_COLUMNS
     )
@@ -134,28 +132,25 @@ def test_extract_writes_one_document_at_a_time_with_the_same_bytes(tmp_path: Pat
     assert "Regional Network (RN)" in first_row  # renamed from what a later document taught
 
 
-def test_a_new_memo_is_parsed_for_the_analysis_while_extract_runs(tmp_path: Path) -> None:
-    """With two jobs, analyze's own parse of the new memo runs beside extract: analyze then
-    finds every document's terms in the cache, and the tables are those of a fresh run."""
+def test_a_new_memo_is_parsed_once_by_each_stage_over_two_jobs(tmp_path: Path) -> None:
+    """With two jobs, a run after adding one memo parses only that memo, in extract and in
+    analyze, and its tables are those of a fresh run."""
     raw = copy_memos(tmp_path / "raw")
-    config = tmp_path / "pipeline.toml"
-    config.write_text("[analyze]\ncompare = false\n", encoding="utf-8")
     processed = tmp_path / "processed"
-    args = ["run", "--raw", raw, "--processed", processed, "--reports", tmp_path / "r", "--config", config]
+    args = ["run", "--raw", raw, "--processed", processed, "--reports", tmp_path / "r"]
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         assert run_cli(*args, "--jobs", "2") == 0
-    # two new documents keep both cores busy in extract: analyze parses them itself
     assert "analyze: terms of 2 of 2 documents parsed" in err.getvalue()
     (raw / "third.md").write_text(NEW_MEMO, encoding="utf-8")
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         assert run_cli(*args, "--jobs", "2") == 0
     assert "extract: 1 of 3 documents parsed" in err.getvalue()
-    assert "analyze: terms of 0 of 3 documents parsed, 3 from cache" in err.getvalue()
+    assert "analyze: terms of 1 of 3 documents parsed, 2 from cache" in err.getvalue()
 
     fresh = tmp_path / "fresh"
-    run(["run", "--raw", raw, "--processed", fresh, "--reports", tmp_path / "fr", "--config", config])
+    run(["run", "--raw", raw, "--processed", fresh, "--reports", tmp_path / "fr"])
     for table in sorted(fresh.glob("*.csv")):
         assert (processed / table.name).read_bytes() == table.read_bytes(), table.name
 

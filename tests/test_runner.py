@@ -55,20 +55,31 @@ def test_dask_cluster_equals_serial(raw: Path, serial: Path, tmp_path: Path) -> 
     assert_same_tables(serial, tmp_path)
 
 
-def square(n: int) -> int:
-    return n * n
+def power(exponents: dict[int, int], n: int) -> int:
+    return n ** exponents[n]
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
-def test_started_work_is_done_once_each_and_reported_as_it_ends(jobs: int) -> None:
-    """``runner.started``: every item's result, whichever backend; ``completion_order``
-    names each future once, so a stage writes each analysis's tables exactly once."""
-    from pipeline.runner import completion_order, started
+def test_fork_map_gives_every_result_in_order_with_the_shared_inputs(jobs: int) -> None:
+    """``runner.fork_map``: the workers read ``shared`` (inherited, not sent) and the
+    results come back in the order of the items, whatever the number of jobs."""
+    from pipeline.runner import fork_map
 
     items = [3, 1, 2]
-    with started(square, items, jobs=jobs) as running:
-        order = list(completion_order(running))
-        results = [running[i].result() for i in order]
-    assert sorted(order) == [0, 1, 2]
-    assert sorted(results) == [1, 4, 9]
-    assert [running[i].result() for i in range(3)] == [9, 1, 4]
+    assert fork_map(power, items, {3: 2, 1: 5, 2: 3}, jobs=jobs) == [9, 1, 8]
+    assert fork_map(power, [], {}, jobs=jobs) == []
+
+
+def test_a_scheduler_without_dask_installed_says_how_to_get_it(monkeypatch, capsys) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+
+    def without_dask(name: str, *args: object):
+        return None if name == "distributed" else real(name, *args)
+
+    monkeypatch.setattr(importlib.util, "find_spec", without_dask)
+    with pytest.raises(SystemExit) as stopped:
+        run_cli("ingest", "--scheduler", "tcp://127.0.0.1:1")
+    message = str(stopped.value)
+    assert message.startswith("error: --scheduler") and "pip install '.[cluster]'" in message

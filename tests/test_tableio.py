@@ -13,19 +13,19 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.analyze.stage import FILLED_RECOMMENDATION_COLUMNS
 from pipeline.ingest.text import read_text_file
 from pipeline.ingest.units import build_units
-from pipeline.synth import synthetic_memos
 from tests.conftest import ROOT, copy_memos, run_cli
+from tools.synth import synthetic_memos
 
 # Tables published together by one stage: after a kill, each group is entirely old or new.
-# recommendations.csv belongs to extract; analyze only fills its theme columns, so it is
-# compared without them.
 STAGE_TABLES = {
     "ingest": ["documents.csv", "units.csv"],
     "extract": ["entities.csv", "recommendations.csv"],
-    "analyze": ["themes.csv", "theme_shares.csv", "unit_themes.csv", "recurring_recommendations.csv"],
+    "analyze": [
+        "themes.csv", "theme_shares.csv", "unit_themes.csv", "recurring_recommendations.csv",
+        "recommendation_themes.csv",
+    ],  # fmt: skip
 }
 # Where each run is killed: after so many seconds, or as soon as a stage reports on stderr
 # that it is done (the moment one stage's tables are new and the next stage's still old).
@@ -33,12 +33,7 @@ KILL_POINTS: list[float | str] = [0.5, 2.0, "ingest:", "extract:", "analyze:"]
 
 
 def snapshot(processed: Path) -> dict[str, bytes]:
-    tables = {p.name: p.read_bytes() for p in processed.glob("*.csv")}
-    if "recommendations.csv" in tables:
-        frame = pd.read_csv(processed / "recommendations.csv", dtype=str, keep_default_na=False)
-        filled = [c for c in FILLED_RECOMMENDATION_COLUMNS if c in frame.columns]
-        tables["recommendations.csv"] = frame.drop(columns=filled).to_csv(index=False).encode()
-    return tables
+    return {p.name: p.read_bytes() for p in processed.glob("*.csv")}
 
 
 def write_corpus(raw: Path, n_docs: int, seed: int) -> None:
