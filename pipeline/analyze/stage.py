@@ -204,7 +204,8 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
         gold_pairs=load_gold_pairs(gold),
         threshold_setting=settings.get("recurrence_threshold", "gold"),
         keyness_alpha=float(settings.get("keyness_alpha", 0.05)),
-        keyness_min_freq=int(settings.get("keyness_min_freq", 2)),
+        keyness_min_freq=int(settings.get("keyness_min_freq", 3)),
+        content_entities=_mentions_by_unit(entities, content_keys),
     )
     return Inputs(confs, entities, recs if has_recs else None, themes, shared)
 
@@ -315,6 +316,7 @@ class SharedInputs:
     threshold_setting: object
     keyness_alpha: float
     keyness_min_freq: int
+    content_entities: list[list[tuple[str, str]]]
 
 
 @dataclass
@@ -375,7 +377,18 @@ def _keyness(shared: SharedInputs) -> pd.DataFrame:
         shared.conference_list,
         alpha=shared.keyness_alpha,
         min_freq=shared.keyness_min_freq,
+        unit_entities=shared.content_entities,
     )
+
+
+def _mentions_by_unit(entities: pd.DataFrame, keys: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Each unit's entity mentions as (text, canonical name), for keyness."""
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for doc_id, unit_id, text, canonical in zip(
+        entities["doc_id"], entities["unit_id"].astype(str), entities["text"], entities["canonical"], strict=True
+    ):
+        found.setdefault((doc_id, unit_id), []).append((text, canonical))
+    return [found.get(k, []) for k in keys]
 
 
 def _recurrence(shared: SharedInputs) -> tuple:

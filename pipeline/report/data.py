@@ -8,6 +8,7 @@ never disagree. Nothing here draws or formats: see ``figures.py``, ``html.py``,
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,25 @@ NUMERIC = {
     "theme_models": ["k", "stability", "coherence"],
     "themes": ["n_units"],
 }
+
+
+def wilson(successes: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a share (stays within [0, 1] for small counts)."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def points(change: float) -> int:
+    """A change of share in whole percentage points, rounded once for text and charts."""
+    return int(round(change * 100))
+
+
+def signed_points(change: float) -> str:
+    return f"{points(change):+d} pts"
 
 
 @dataclass
