@@ -14,17 +14,28 @@ from pathlib import Path
 
 import pandas as pd
 
+from pipeline.analyze.corpus import conferences as document_conferences
+from pipeline.analyze.entity_counts import entity_mentions
+from pipeline.analyze.themes import distinct_terms
 from pipeline.tableio import read_table
 
 TABLES = (
     "documents", "units", "themes", "theme_shares", "unit_themes", "theme_models", "keyness",
     "recurring_recommendations", "recommendations_not_taken_up", "entity_counts",
-    "recommendations",
+    "recommendations", "recommendation_themes", "entities",
 )  # fmt: skip
 NUMERIC = {
     "theme_shares": ["share", "n_units", "n_conference_units", "conference_order"],
     "unit_themes": ["weight"],
-    "keyness": ["statistic", "p_value", "log_ratio", "freq_target", "freq_reference", "conference_order"],
+    "keyness": [
+        "statistic",
+        "p_value",
+        "q_value",
+        "log_ratio",
+        "freq_target",
+        "freq_reference",
+        "conference_order",
+    ],
     "entity_counts": ["n_mentions", "n_units", "n_documents", "conference_order"],
     "recurring_recommendations": ["similarity", "threshold"],
     "theme_models": ["k", "stability", "coherence"],
@@ -32,11 +43,14 @@ NUMERIC = {
 }
 
 
+FEW_UNITS = 20  # a conference with fewer units has shares too uncertain to read alone
+
+
 def wilson(successes: float, n: float, z: float = 1.96) -> tuple[float, float]:
     """95% Wilson score interval of a share (stays within [0, 1] for small counts)."""
     if n <= 0:
         return 0.0, 1.0
-    p = successes / n
+    p = min(1.0, max(0.0, successes / n))
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return max(0.0, centre - half), min(1.0, centre + half)
@@ -81,6 +95,8 @@ class ReportData:
     analysis: dict
     conferences: pd.DataFrame  # conference, year, conference_label, conference_order (in order)
     steps: list[ConferenceStep]
+    mentions: pd.DataFrame = field(default_factory=pd.DataFrame)  # entity_mentions of entities.csv
+    undated: pd.DataFrame = field(default_factory=pd.DataFrame)  # documents with no year or date
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -99,16 +115,41 @@ def load(processed: Path) -> ReportData:
     analysis_path = processed / "analysis.json"
     analysis = json.loads(analysis_path.read_text(encoding="utf-8")) if analysis_path.exists() else {}
     shares = tables["theme_shares"]
+    confs = dated(conference_table(shares))
+    docs = tables["documents"]
+    mentions = entity_mentions(tables["entities"], document_conferences(docs)) if not docs.empty else docs
+    return ReportData(tables, analysis, confs, shift_steps(shares, confs), mentions, undated_documents(docs))
+
+
+def conference_table(shares: pd.DataFrame) -> pd.DataFrame:
+    """The conferences of the theme shares, in order."""
     if shares.empty:
-        confs = pd.DataFrame(columns=["conference", "year", "conference_label", "conference_order"])
-    else:
-        confs = (
-            shares[["conference", "year", "conference_label", "conference_order"]]
-            .drop_duplicates("conference_order")
-            .sort_values("conference_order")
-            .reset_index(drop=True)
-        )
-    return ReportData(tables, analysis, confs, shift_steps(shares, confs))
+        return pd.DataFrame(columns=["conference", "year", "conference_label", "conference_order"])
+    return (
+        shares[["conference", "year", "conference_label", "conference_order"]]
+        .drop_duplicates("conference_order")
+        .sort_values("conference_order")
+        .reset_index(drop=True)
+    )
+
+
+def dated(confs: pd.DataFrame) -> pd.DataFrame:
+    """The conferences with a year: a time series leaves out undated ones (unless none has one)."""
+    has_year = confs["year"].fillna("").astype(str).str.strip() != ""
+    return confs[has_year].reset_index(drop=True) if has_year.any() else confs
+
+
+def undated_documents(docs: pd.DataFrame) -> pd.DataFrame:
+    """Readable documents with neither year nor date: left out of the charts, listed in the report."""
+    if docs.empty:
+        return docs
+    blank = pd.Series(True, index=docs.index)
+    for column in ("year", "date"):
+        if column in docs.columns:
+            blank &= docs[column].fillna("").astype(str).str.strip() == ""
+    if "status" in docs.columns:
+        blank &= docs["status"].fillna("") != "error"
+    return docs[blank]
 
 
 def shift_steps(shares: pd.DataFrame, confs: pd.DataFrame, top: int = 2) -> list[ConferenceStep]:
@@ -148,6 +189,21 @@ def representative_units(
     return chosen.sort_values("_rank", kind="stable").head(n).drop(columns="_rank")
 
 
+def recommendation_themes(data: ReportData) -> pd.DataFrame:
+    """(doc_id, unit_id, theme, theme_label) of each recommendation: from
+    recommendation_themes.csv, or from the ``theme`` column of older recommendations.csv."""
+    table = data["recommendation_themes"]
+    if table.empty or "theme" not in table.columns:
+        recs = data["recommendations"]
+        column = recs["theme"] if "theme" in recs.columns else pd.Series("", index=recs.index)
+        table = pd.DataFrame({"doc_id": recs["doc_id"], "unit_id": recs["unit_id"], "theme": column})
+    table = table.assign(theme=table["theme"].fillna("").astype(str))
+    if "theme_label" not in table.columns:
+        labels = dict(zip(data["themes"].get("theme", []), data["themes"].get("label", []), strict=True))
+        table = table.assign(theme_label=table["theme"].map(labels).fillna(""))
+    return table[["doc_id", "unit_id", "theme", "theme_label"]].drop_duplicates(["doc_id", "unit_id"])
+
+
 def recommendation_rows(data: ReportData) -> pd.DataFrame:
     """Recommendations with their conference, theme label and recurrence.
 
@@ -169,8 +225,9 @@ def recommendation_rows(data: ReportData) -> pd.DataFrame:
     recs["conference_order"] = [
         order.get(k, len(order)) for k in zip(recs["conference"], recs["year"], strict=True)
     ]
-    labels = dict(zip(data["themes"].get("theme", []), data["themes"].get("label", []), strict=True))
-    recs["theme_label"] = recs["theme"].map(labels).fillna("")
+    recs = recs.drop(columns=[c for c in ("theme", "theme_label") if c in recs.columns])
+    recs = recs.merge(recommendation_themes(data), on=["doc_id", "unit_id"], how="left")
+    recs[["theme", "theme_label"]] = recs[["theme", "theme_label"]].fillna("")
 
     pairs, left = data["recurring_recommendations"], data["recommendations_not_taken_up"]
     takes_up: dict[tuple[str, str], list[tuple[str, str, float]]] = {}
@@ -195,3 +252,32 @@ def recommendation_rows(data: ReportData) -> pd.DataFrame:
     recs["part_of"] = [k[1] if k[1] != unit else "" for k, unit in zip(keys, recs["unit_id"], strict=True)]
     recs["_u"] = pd.to_numeric(recs["unit_id"], errors="coerce")
     return recs.sort_values(["conference_order", "doc_id", "_u"], kind="stable").drop(columns="_u")
+
+
+def conference_sizes(shares: pd.DataFrame) -> dict[int, int]:
+    """conference_order -> number of themed units of the conference."""
+    if shares.empty:
+        return {}
+    firsts = shares.drop_duplicates("conference_order")
+    return {
+        int(o): int(n) for o, n in zip(firsts["conference_order"], firsts["n_conference_units"], strict=True)
+    }
+
+
+def significant(value: object) -> bool:
+    """A ``significant`` cell as read back from CSV ("True"/"False")."""
+    return str(value).lower() in {"true", "1"}
+
+
+def top_keyness_terms(table: pd.DataFrame, conference_order: int, top: int) -> pd.DataFrame:
+    """A conference's most distinctive terms without repeats, highest statistic first."""
+    mine = table[(table["conference_order"] == conference_order) & (table["statistic"] > 0)]
+    mine = mine.sort_values(["statistic", "term"], ascending=[False, True], kind="stable")
+    terms = distinct_terms(list(mine["term"]), top)
+    chosen = mine.drop_duplicates("term").set_index("term").loc[terms].reset_index()
+    return chosen.sort_values(["statistic", "term"], ascending=[False, True], kind="stable")
+
+
+def unit_order(unit_id: str) -> tuple[float, str]:
+    """Unit ids in reading order: numerically (ids are numbers), then as text."""
+    return (float(unit_id) if unit_id.isdigit() else float("inf"), unit_id)

@@ -31,10 +31,11 @@ def draw_cells(
     """Coloured cells with their text; ``hatched`` columns get a grey diagonal hatch."""
     vmax = max(1e-9, float(np.nanmax(values))) if values.size else 1.0
     ax.imshow(values, cmap=cmap, vmin=0, vmax=vmax * 1.15, aspect="auto")
+    size = SMALL - (0.5 if len(column_labels) > MANY else 0)
     for i in range(values.shape[0]):
         for j in range(values.shape[1]):
             ax.text(
-                j, i, texts[i][j], ha="center", va="center", fontsize=SMALL - (0.5 if len(column_labels) > MANY else 0),
+                j, i, texts[i][j], ha="center", va="center", fontsize=size,
                 color="white" if values[i, j] > 0.6 * vmax else "#1a1a1a",
             )  # fmt: skip
     for j, flag in enumerate(hatched):

@@ -10,7 +10,6 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from pipeline.analyze.themes import distinct_terms
 from pipeline.report.charts.style import (
     FONT_SIZE,
     MANY,
@@ -21,22 +20,10 @@ from pipeline.report.charts.style import (
     placeholder,
     wrap,
 )  # fmt: skip
+from pipeline.report.data import significant, top_keyness_terms
 
 TITLE_TEXT = "Distinctive terms per conference"
 SIGNIFICANT, NOT_SIGNIFICANT = "#2b6ca3", "#b9cfe3"
-
-
-def is_true(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.lower().isin(["true", "1"])
-
-
-def top_terms(table: pd.DataFrame, conference_order: int, top: int) -> pd.DataFrame:
-    """A conference's most distinctive terms without repeats, highest statistic first."""
-    mine = table[(table["conference_order"] == conference_order) & (table["statistic"] > 0)]
-    mine = mine.sort_values(["statistic", "term"], ascending=[False, True], kind="stable")
-    terms = distinct_terms(list(mine["term"]), top)
-    chosen = mine.drop_duplicates("term").set_index("term").loc[terms].reset_index()
-    return chosen.sort_values(["statistic", "term"], ascending=[False, True], kind="stable")
 
 
 def keyness(table: pd.DataFrame, conferences: pd.DataFrame, top: int = 10) -> Figure:
@@ -48,7 +35,7 @@ def keyness(table: pd.DataFrame, conferences: pd.DataFrame, top: int = 10) -> Fi
         top = top if n <= MANY else 8
         cols = min(n, 3)
         rows = math.ceil(n / cols)
-        chosen = [top_terms(table, order, top) for order in conferences["conference_order"]]
+        chosen = [top_keyness_terms(table, order, top) for order in conferences["conference_order"]]
         xmax = max([float(c["statistic"].max()) for c in chosen if not c.empty] or [1.0])
         longest = max([len(c) for c in chosen] or [1])
         fig, axes = plt.subplots(
@@ -57,7 +44,7 @@ def keyness(table: pd.DataFrame, conferences: pd.DataFrame, top: int = 10) -> Fi
         )  # fmt: skip
         for index, (conf, rows_) in enumerate(zip(conferences.itertuples(index=False), chosen, strict=True)):
             ax = axes[index // cols][index % cols]
-            ax.set_title(wrap(conf.conference_label, 34), loc="left", fontsize=FONT_SIZE, weight="bold")
+            ax.set_title(wrap(conf.conference_label, 28), loc="left", fontsize=FONT_SIZE, weight="bold")
             ax.set_xlim(0, xmax * 1.5)
             if rows_.empty:
                 ax.text(0.5, 0.5, "no term is more frequent here", ha="center", va="center",
@@ -65,13 +52,13 @@ def keyness(table: pd.DataFrame, conferences: pd.DataFrame, top: int = 10) -> Fi
                 ax.set_yticks([])
                 continue
             values = rows_["statistic"].to_numpy()[::-1]
-            significant = is_true(rows_["significant"]).to_numpy()[::-1]
+            flags = [significant(v) for v in rows_["significant"].to_numpy()[::-1]]
             ax.barh(range(len(values)), values, height=0.7,
-                    color=[SIGNIFICANT if s else NOT_SIGNIFICANT for s in significant])  # fmt: skip
+                    color=[SIGNIFICANT if s else NOT_SIGNIFICANT for s in flags])  # fmt: skip
             for y, (v, f) in enumerate(zip(values, rows_["freq_target"].to_numpy()[::-1], strict=True)):
                 ax.text(v, y, f" {v:.1f} (n={int(f)})", va="center", fontsize=SMALL - 0.5)
             ax.set_yticks(range(len(values)))
-            ax.set_yticklabels([wrap(t, 24) for t in rows_["term"].to_numpy()[::-1]])
+            ax.set_yticklabels([wrap(t, 24, max_lines=2) for t in rows_["term"].to_numpy()[::-1]])
             ax.set_ylim(-0.6, max(longest, 3) - 0.4)
             ax.grid(axis="x", color="#eeeeee")
             ax.set_axisbelow(True)

@@ -25,6 +25,8 @@ import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+from pipeline.report.data import FEW_UNITS  # noqa: E402
+
 FONT = "DejaVu Sans"
 FONT_SIZE = 10
 SMALL = 9
@@ -47,7 +49,6 @@ DPI = 150
 # the report shows charts at most 1100 px wide: wider figures would shrink their text
 MAX_WIDTH_IN = 12.0
 LINE_HEIGHT_IN = FONT_SIZE * 1.3 / 72  # one line of label text, in inches
-FEW_UNITS = 20  # a conference with fewer units has shares too uncertain to read alone
 MANY = 5  # above this many conferences, ticks show short labels (years) instead of names
 MISSING = "□"
 
@@ -66,9 +67,14 @@ def printable(text: object) -> str:
     return "".join(c if ord(c) in glyphs or c in "\n\t " else MISSING for c in str(text))
 
 
-def wrap(text: object, width: int) -> str:
+def wrap(text: object, width: int, max_lines: int | None = None) -> str:
+    """Lines of at most ``width`` characters; beyond ``max_lines`` the rest becomes "…"."""
     text = printable(text)
-    return "\n".join(textwrap.wrap(text, width=width, break_long_words=True)) or text
+    lines = textwrap.wrap(text, width=width, break_long_words=True)
+    if max_lines and len(lines) > max_lines:
+        lines = lines[:max_lines]
+        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
+    return "\n".join(lines) or text
 
 
 @contextlib.contextmanager
@@ -88,21 +94,31 @@ def short_labels(conferences: pd.DataFrame) -> list[str]:
     return [str(i + 1) for i in range(len(conferences))]
 
 
-def conference_ticks(conferences: pd.DataFrame, small: Sequence[bool] = (), width: int = 18) -> list[str]:
-    """Tick labels: full names with few conferences, short ones with many; a conference with
+def compact(conferences: pd.DataFrame, room: int = MANY) -> bool:
+    """Whether ticks must show short labels: more conferences than names fit side by side."""
+    return len(conferences) > room
+
+
+def conference_ticks(
+    conferences: pd.DataFrame, small: Sequence[bool] = (), width: int = 18, room: int = MANY
+) -> list[str]:
+    """Tick labels: full names when ``room`` allows, short ones beyond; a conference with
     too few units is marked "*"."""
-    many = len(conferences) > MANY
-    names = short_labels(conferences) if many else [wrap(c, width) for c in conferences["conference_label"]]
+    if compact(conferences, room):
+        names = short_labels(conferences)
+    else:
+        names = [wrap(c, width) for c in conferences["conference_label"]]
     flags = list(small) or [False] * len(names)
     return [f"{name}*" if flag else name for name, flag in zip(names, flags, strict=True)]
 
 
-def conference_key(conferences: pd.DataFrame) -> str:
+def conference_key(conferences: pd.DataFrame, room: int = MANY) -> str:
     """With short tick labels, which conference each stands for."""
-    if len(conferences) <= MANY:
+    if not compact(conferences, room):
         return ""
     pairs = zip(short_labels(conferences), conferences["conference_label"], strict=True)
-    return "; ".join(f"{short}: {printable(name)}" for short, name in pairs if short != str(name))
+    names = [(short, str(name).removesuffix(f" ({short})")) for short, name in pairs]
+    return "; ".join(f"{short}: {printable(name)}" for short, name in names if short != name)
 
 
 def few_units_note(n_flagged: int, interval: str = "grey bars show") -> str:

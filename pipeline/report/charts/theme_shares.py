@@ -57,9 +57,7 @@ def theme_shares(shares: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
         ticks = conference_ticks(conferences, grid.small)
         draw_cells(ax, share, texts, "Blues", row_labels, ticks, grid.small)
         ax.set_title(TITLE_TEXT, loc="left", fontsize=TITLE, weight="bold")
-        unit_note = "cells: share of the conference's units, and how many" + (
-            " (units in small type)" if n_conf > MANY else ""
-        )
+        unit_note = "Cells: the theme's share of the conference's units, and how many units"
         footer = " ".join(
             p for p in (unit_note + ".", few_units_note(int(grid.small.sum()), "hatched; cells give"),
                         conference_key(conferences)) if p

@@ -20,7 +20,6 @@ from matplotlib.transforms import blended_transform_factory
 
 from pipeline.report.charts.style import (
     FEW_UNITS,
-    FONT_SIZE,
     LINE_HEIGHT_IN,
     MAX_WIDTH_IN,
     SMALL,
@@ -193,7 +192,7 @@ def _panels(shares: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
             rows, cols, figsize=(width, 2.75 * rows + 1.6), sharey=True, squeeze=False, layout="constrained"
         )
         ceiling = float(np.nanmax(np.where(grid.small, grid.high, grid.share)))
-        ticks = conference_ticks(conferences, grid.small)
+        ticks = conference_ticks(conferences, grid.small, room=0)
         xs = np.arange(n_conf)
         short = short_labels(conferences)
         colors = palette(n_themes)
@@ -202,8 +201,8 @@ def _panels(shares: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
             _interval_bars(ax, xs, grid, i, colors[i])
             ax.plot(xs, grid.share[i], color=colors[i], linewidth=2.0, zorder=2)
             ax.scatter(xs[~grid.small], grid.share[i][~grid.small], color=colors[i], s=18, zorder=3)
-            ax.scatter(xs[grid.small], grid.share[i][grid.small], facecolor="white", edgecolor=colors[i], s=18,
-                       zorder=3)  # fmt: skip
+            hollow = {"facecolor": "white", "edgecolor": colors[i], "s": 18, "zorder": 3}
+            ax.scatter(xs[grid.small], grid.share[i][grid.small], **hollow)
             end = np.nan_to_num(grid.share[i, -1])
             change = _last_change(grid, i)
             ax.set_title(
@@ -218,13 +217,14 @@ def _panels(shares: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
             ax.set_axisbelow(True)
         for index in range(n_themes, rows * cols):
             axes[index // cols][index % cols].set_axis_off()
-        fig.suptitle(
-            f"{TITLE_TEXT}: each theme's share of the sentences and list items of each conference",
-            x=0.01, ha="left", fontsize=TITLE if cols == 3 else FONT_SIZE + 1, weight="bold",
-        )  # fmt: skip
-        footer = " ".join(
-            p for p in (few_units_note(int(grid.small.sum())), conference_key(conferences)) if p
+        fig.suptitle(TITLE_TEXT, x=0.01, ha="left", fontsize=TITLE, weight="bold")
+        notes = (
+            "Each panel is a theme: its share of the sentences and list items of each conference "
+            "(one scale for all panels).",
+            few_units_note(int(grid.small.sum())),
+            conference_key(conferences, room=0),
         )
+        footer = " ".join(p for p in notes if p)
         if footer:
             fig.supxlabel(wrap(footer, int(width * 14)), x=0.01, ha="left", fontsize=SMALL, color="#444444")
         return fig
