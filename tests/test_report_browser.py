@@ -187,7 +187,9 @@ def test_report_opens_from_disk_with_images_links_and_no_errors(report: Path, tm
             "Runtime.evaluate", {"expression": CHECKS, "returnByValue": True}, session=session
         )
         checks = json.loads(result["result"]["value"])
-        clicked = tools.call("Runtime.evaluate", {"expression": CLICK, "returnByValue": True}, session=session)
+        clicked = tools.call(
+            "Runtime.evaluate", {"expression": CLICK, "returnByValue": True}, session=session
+        )
         click = json.loads(clicked["result"]["value"])
         shot = tools.call("Page.captureScreenshot", {"format": "png"}, session=session)
         (tmp_path / "report.png").write_bytes(base64.b64decode(shot["data"]))

@@ -120,7 +120,8 @@ def test_memo_text_is_escaped_and_the_page_is_self_contained(site):
     page = (site["reports"] / "index.html").read_text(encoding="utf-8")
     parsed = Collector()
     parsed.feed(page)
-    assert "script" not in parsed.tags  # the memo's <script> stayed text
+    assert parsed.tags.count("script") == 1  # the page's own; the memo's <script> stayed text
+    assert page.count("<script>") == 1 and html_page.SCRIPT in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert HOSTILE in "".join(parsed.text)  # and reads as the memo wrote it
     assert "First &lt;b&gt;memo&lt;/b&gt;" in page
@@ -134,7 +135,8 @@ def test_every_link_resolves_inside_the_page(site):
     targets = [h[1:] for h in parsed.hrefs if h.startswith("#")]
     unit_links = [t for t in targets if t.startswith("memo-")]
     assert unit_links and set(targets) <= parsed.ids
-    assert "memo-2013-u2" in parsed.ids  # the hostile unit is cited as a representative unit
+    assert "memo-2013-u2" in parsed.ids  # the hostile unit is in its document
+    assert "units-theme-1-c0" in parsed.ids and "#units-theme-1-c0" in parsed.hrefs  # a share cell's units
 
 
 def test_missing_extraction_gives_notes_not_errors(site):

@@ -384,9 +384,8 @@ def _keyness(shared: SharedInputs) -> pd.DataFrame:
 def _mentions_by_unit(entities: pd.DataFrame, keys: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
     """Each unit's entity mentions as (text, canonical name), for keyness."""
     found: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for doc_id, unit_id, text, canonical in zip(
-        entities["doc_id"], entities["unit_id"].astype(str), entities["text"], entities["canonical"], strict=True
-    ):
+    columns = (entities["doc_id"], entities["unit_id"].astype(str), entities["text"], entities["canonical"])
+    for doc_id, unit_id, text, canonical in zip(*columns, strict=True):
         found.setdefault((doc_id, unit_id), []).append((text, canonical))
     return [found.get(k, []) for k in keys]
 

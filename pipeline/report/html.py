@@ -72,8 +72,9 @@ function page(table){var rows=[].slice.call(table.tBodies[0].rows),step=50,shown
 if(rows.length<=step)return;var box=document.createElement('input');box.type='search';
 box.className='filter';box.placeholder='filter these '+rows.length+' rows';
 var more=document.createElement('button');
-function update(){var n=0;rows.forEach(function(r){var ok=!query||r.textContent.toLowerCase().indexOf(query)>=0;
-if(ok)n++;r.hidden=!(ok&&n<=shown);});more.hidden=n<=shown;more.textContent='show more ('+(n-shown)+' left)';}
+function update(){var n=0;rows.forEach(function(r){
+var ok=!query||r.textContent.toLowerCase().indexOf(query)>=0;if(ok)n++;r.hidden=!(ok&&n<=shown);});
+more.hidden=n<=shown;more.textContent='show more ('+(n-shown)+' left)';}
 box.oninput=function(){query=box.value.toLowerCase().trim();shown=step;update();};
 more.onclick=function(){shown+=4*step;update();};table.parentNode.insertBefore(box,table);
 table.parentNode.insertBefore(more,table.nextSibling);update();}
