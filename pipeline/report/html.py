@@ -277,6 +277,9 @@ def share_table_html(page: Page) -> str:
                 low, high = wilson(n, size)
                 text += f" [{low:.0%}–{high:.0%}]"
             keys = by_cell.get((str(theme.theme), str(conf.conference), str(conf.year)), [])
+            if not keys:
+                cells.append(f'<td class="num{" few" if few else ""}">{escape(text)}</td>')
+                continue
             title = f"Theme {theme.theme} ({theme.label}) in {conf.conference_label}"
             opener = page.unit_list(
                 "themes", f"units-theme-{theme.theme}-c{conf.conference_order}", title, keys
@@ -286,9 +289,15 @@ def share_table_html(page: Page) -> str:
             f'<tr><th><a href="#theme-{escape(str(theme.theme))}">{escape(str(theme.theme))}. '
             f"{escape(str(theme.label))}</a></th>{''.join(cells)}</tr>"
         )
+    flagged = any(n < FEW_UNITS for n in sizes.values())
     note = (
-        f"<p class=muted>Each cell: share of the conference's units (and how many); click it for its units. "
-        f"* fewer than {FEW_UNITS} units: the share is uncertain; the cell gives its 95% Wilson interval.</p>"
+        "<p class=muted>Each cell: share of the conference's units (and how many); click it for its units."
+        + (
+            f" * fewer than {FEW_UNITS} units: shares uncertain; the cell gives the 95% Wilson interval."
+            if flagged
+            else ""
+        )
+        + "</p>"
     )
     return (
         f"{note}<div class=wide><table><thead><tr><th>theme</th>{_header_cells(page, sizes)}</tr></thead>"
