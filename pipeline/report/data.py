@@ -61,6 +61,12 @@ def points(change: float) -> int:
     return int(round(change * 100))
 
 
+def points_text(change: float) -> str:
+    """ "13 points", "1 point": the size of a change as the text states it."""
+    n = abs(points(change))
+    return f"{n} point{'' if n == 1 else 's'}"
+
+
 def signed_points(change: float) -> str:
     return f"{points(change):+d} pts"
 
@@ -169,8 +175,9 @@ def shift_steps(shares: pd.DataFrame, confs: pd.DataFrame, top: int = 2) -> list
             if t in a.index
         ]
         moves.sort(key=lambda s: (-s.change, s.theme))
-        step.gains = [m for m in moves if m.change > 0][:top]
-        step.losses = [m for m in reversed(moves) if m.change < 0][:top]
+        # a change that rounds to 0 points is no gain or loss to report
+        step.gains = [m for m in moves if points(m.change) > 0][:top]
+        step.losses = [m for m in reversed(moves) if points(m.change) < 0][:top]
         steps.append(step)
     return steps
 
@@ -281,3 +288,11 @@ def top_keyness_terms(table: pd.DataFrame, conference_order: int, top: int) -> p
 def unit_order(unit_id: str) -> tuple[float, str]:
     """Unit ids in reading order: numerically (ids are numbers), then as text."""
     return (float(unit_id) if unit_id.isdigit() else float("inf"), unit_id)
+
+
+def short_labels(conferences: pd.DataFrame) -> list[str]:
+    """Compact conference labels: the year where each conference has its own, else 1, 2, …"""
+    years = [str(y) for y in conferences["year"]]
+    if all(years) and len(set(years)) == len(years):
+        return years
+    return [str(i + 1) for i in range(len(conferences))]

@@ -23,9 +23,10 @@ from pipeline.report.data import (
     FEW_UNITS,
     ReportData,
     conference_sizes,
-    points,
+    points_text,
     recommendation_rows,
     representative_units,
+    short_labels,
     significant,
     top_keyness_terms,
     unit_order,
@@ -43,7 +44,7 @@ figcaption{font-size:.9rem;color:#555}
 table{border-collapse:collapse;width:100%;font-size:.9rem;margin:.6rem 0}
 th,td{border:1px solid #ddd;padding:.3rem .45rem;text-align:left;vertical-align:top}
 th{background:#f2f4f7}td.num{text-align:right;white-space:nowrap}
-.wide{overflow-x:auto}
+.wide{overflow-x:auto}th.name{min-width:14rem}
 .muted{color:#666;font-size:.9rem}.tag{display:inline-block;padding:0 .35rem;border-radius:3px;
 background:#eef3f8;font-size:.85rem}.up{color:#1b6e20}.down{color:#b3261e}.few{background:#fff8e1}
 nav a{margin-right:.8rem}blockquote{margin:.3rem 0 .6rem;padding:.2rem .8rem;border-left:3px solid #c8d6e5;
@@ -138,6 +139,12 @@ class Page:
         label = text if text is not None else (f"{year} unit {unit_id}" if year else f"{doc_id} #{unit_id}")
         return f'<a href="#{escape(anchor(doc_id, unit_id))}">{escape(label)}</a>'
 
+    def unit_label(self, doc_id: str, unit_id: str, among: pd.DataFrame) -> str:
+        """ "unit 12", or with the document's title when ``among`` spans several documents."""
+        if among["doc_id"].nunique() <= 1:
+            return f"unit {unit_id}"
+        return f"{shorten(str(self.titles.get(doc_id) or doc_id), 30)}, unit {unit_id}"
+
     def quote(self, doc_id: str, unit_id: str, text: str) -> str:
         source = self.link(doc_id, unit_id, f"unit {unit_id}")
         return f"<blockquote>{escape(text)} <span class=muted>— {source}</span></blockquote>"
@@ -200,7 +207,7 @@ def _pct(value: float) -> str:
 
 def _pts(change: float) -> str:
     cls = "up" if change > 0 else "down"
-    return f'<span class="{cls}">{abs(points(change))} points</span>'
+    return f'<span class="{cls}">{points_text(change)}</span>'
 
 
 def _step_html(page: Page, step) -> str:
@@ -212,7 +219,10 @@ def _step_html(page: Page, step) -> str:
     ):
         for move in moves:
             reps = representative_units(data, move.theme, where, n=2)
-            links = ", ".join(page.link(r.doc_id, r.unit_id, f"unit {r.unit_id}") for r in reps.itertuples())
+            links = ", ".join(
+                page.link(r.doc_id, r.unit_id, page.unit_label(r.doc_id, r.unit_id, reps))
+                for r in reps.itertuples()
+            )
             items.append(
                 f"<li><b>{escape(move.label)}</b> {kind} {_pts(move.change)} "
                 f"({_pct(move.before)} → {_pct(move.after)} of the units)"
@@ -238,12 +248,20 @@ def summary_html(page: Page) -> str:
     return out
 
 
-def _header_cells(page: Page, sizes: Mapping[int, int]) -> str:
+MANY_COLUMNS = 5  # beyond this many conferences, table headers show short labels
+
+
+def header_cells(data: ReportData, sizes: Mapping[int, int] | None = None) -> str:
+    """One header cell per conference: its name, or with many its year (name on hover);
+    a conference with few units marked "*"."""
+    confs = data.conferences
+    many = len(confs) > MANY_COLUMNS
+    names = short_labels(confs) if many else list(confs["conference_label"])
     cells = []
-    for conf in page.data.conferences.itertuples(index=False):
-        n = sizes.get(conf.conference_order, 0)
+    for conf, name in zip(confs.itertuples(index=False), names, strict=True):
+        n = (sizes or {}).get(conf.conference_order, FEW_UNITS)
         flag = f" * ({n} units)" if n < FEW_UNITS else ""
-        cells.append(f"<th>{escape(conf.conference_label)}{escape(flag)}</th>")
+        cells.append(f'<th title="{escape(conf.conference_label)}">{escape(name)}{escape(flag)}</th>')
     return "".join(cells)
 
 
@@ -286,7 +304,7 @@ def share_table_html(page: Page) -> str:
             )
             cells.append(f'<td class="num{" few" if few else ""}">{opener}{escape(text)}</a></td>')
         rows.append(
-            f'<tr><th><a href="#theme-{escape(str(theme.theme))}">{escape(str(theme.theme))}. '
+            f'<tr><th class=name><a href="#theme-{escape(str(theme.theme))}">{escape(str(theme.theme))}. '
             f"{escape(str(theme.label))}</a></th>{''.join(cells)}</tr>"
         )
     flagged = any(n < FEW_UNITS for n in sizes.values())
@@ -300,7 +318,7 @@ def share_table_html(page: Page) -> str:
         + "</p>"
     )
     return (
-        f"{note}<div class=wide><table><thead><tr><th>theme</th>{_header_cells(page, sizes)}</tr></thead>"
+        f"{note}<div class=wide><table><thead><tr><th>theme</th>{header_cells(page.data, sizes)}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div>{page.lists_html('themes')}"
     )
 
@@ -371,8 +389,8 @@ def actors_html(page: Page, recs: pd.DataFrame) -> str:
             keys = zip(mine["doc_id"], mine["unit_id"], strict=True)
             opener = page.unit_list("actors", f"units-actor-{index}-c{conf.conference_order}", title, keys)
             cells.append(f"<td class=num>{opener}{len(mine)}</a></td>")
-        rows.append(f"<tr><th>{escape(str(actor))}</th>{''.join(cells)}</tr>")
-    header = "".join(f"<th>{escape(c)}</th>" for c in confs["conference_label"])
+        rows.append(f"<tr><th class=name>{escape(str(actor))}</th>{''.join(cells)}</tr>")
+    header = header_cells(page.data)
     return (
         "<p class=muted>Recommendations per actor and conference (the bars above); click a count for its "
         f"recommendations.</p><div class=wide><table><thead><tr><th>actor</th>{header}</tr></thead>"
@@ -475,10 +493,10 @@ def entities_html(page: Page) -> str:
             opener = page.unit_list("entities", f"units-entity-{index}-c{conf.conference_order}", title, keys)
             cells.append(f"<td class=num>{opener}{n}</a></td>")
         rows.append(
-            f"<tr><td>{escape(str(entity.label).lower())}</td><th>{escape(str(entity.canonical))}</th>"
-            f"{''.join(cells)}</tr>"
+            f"<tr><td>{escape(str(entity.label).lower())}</td>"
+            f"<th class=name>{escape(str(entity.canonical))}</th>{''.join(cells)}</tr>"
         )
-    header = "".join(f"<th>{escape(c)}</th>" for c in confs["conference_label"])
+    header = header_cells(page.data)
     return (
         "<p class=muted>Mentions of every organization, country and region per conference; click a "
         "count for the units that name it.</p><div class=wide><table class=paged><thead><tr><th>kind</th>"
@@ -638,7 +656,9 @@ def render(data: ReportData, pngs: Mapping[str, bytes] | None) -> str:
         f"<style>{CSS}</style></head><body><main>"
         "<h1>UNSCR 1540 conference memos: themes, shifts and recommendations</h1>"
         f"{stamp_html(data)}"
-        f"<p class=muted>{method} Conferences, in order:</p><ul>{conf_items or '<li>none</li>'}</ul>"
+        f"<p class=muted>{method}</p><details{' open' if len(data.conferences) <= 5 else ''}><summary>"
+        f"Conferences, in order ({len(data.conferences)})</summary>"
+        f"<ul>{conf_items or '<li>none</li>'}</ul></details>"
         f"<nav>{nav}</nav>{body}{documents}"
         "<p class=muted>Generated by the memo pipeline from the tables in processed/ "
         "(see docs/outputs.md for every column).</p>"

@@ -13,7 +13,7 @@ from pipeline.report.data import (
     FEW_UNITS,
     ReportData,
     conference_sizes,
-    points,
+    points_text,
     representative_units,
     significant,
     top_keyness_terms,
@@ -61,7 +61,7 @@ def render(data: ReportData) -> str:
                 reps = representative_units(data, move.theme, where, n=2)
                 links = ", ".join(_link(r.doc_id, r.unit_id) for r in reps.itertuples())
                 lines.append(
-                    f"- **{md_escape(move.label)}** {kind} {abs(points(move.change))} points "
+                    f"- **{md_escape(move.label)}** {kind} {points_text(move.change)} "
                     f"({move.before:.0%} → {move.after:.0%} of the units)"
                     + (f"; see {links}" if links else "")
                 )

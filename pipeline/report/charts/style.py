@@ -25,7 +25,7 @@ import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from pipeline.report.data import FEW_UNITS  # noqa: E402
+from pipeline.report.data import FEW_UNITS, short_labels  # noqa: E402
 
 FONT = "DejaVu Sans"
 FONT_SIZE = 10
@@ -84,14 +84,6 @@ def drawing() -> Iterator[None]:
         warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from", category=UserWarning)
         warnings.filterwarnings("ignore", message=r".*(tight_layout|constrained_layout|[Tt]ight layout)")
         yield
-
-
-def short_labels(conferences: pd.DataFrame) -> list[str]:
-    """Compact tick labels: the year where each conference has its own, else 1, 2, …"""
-    years = [str(y) for y in conferences["year"]]
-    if all(years) and len(set(years)) == len(years):
-        return years
-    return [str(i + 1) for i in range(len(conferences))]
 
 
 def compact(conferences: pd.DataFrame, room: int = MANY) -> bool:
