@@ -64,7 +64,7 @@ def _bars(table: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
     n_conf = len(conferences)
     actors = list(table.index)
     bar = 0.8 / n_conf
-    height = max(3.2, 1.6 + len(actors) * (0.28 * n_conf + 0.25))
+    height = max(3.2, 1.4 + len(actors) * (0.22 * n_conf + 0.2))
     fig, ax = plt.subplots(figsize=(10, height), layout="constrained")
     colors = conference_colors(n_conf)
     for j, (order, label) in enumerate(
