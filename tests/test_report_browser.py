@@ -45,7 +45,7 @@ CLICK = """
   const list = document.getElementById(cell.getAttribute('href').slice(1));
   const before = list.offsetHeight;
   cell.click();
-  const units = [...list.querySelectorAll('li a[data-unit]')];
+  const units = [...list.querySelectorAll('li > a')];
   const first = units.length ? document.getElementById(units[0].getAttribute('href').slice(1)) : null;
   if (units.length) units[0].click();
   return JSON.stringify({cell: cell.textContent, before, after: list.offsetHeight, units: units.length,

@@ -67,7 +67,8 @@ for(var e=el;e;e=e.parentElement){if(e.tagName==='DETAILS')e.open=true;}
 if(el.classList.contains('units')){document.querySelectorAll('.units.open').forEach(function(u){
 u.classList.remove('open');});el.classList.add('open');fill(el);}}
 function fill(list){if(list.dataset.filled)return;list.dataset.filled='1';
-list.querySelectorAll('a[data-unit]').forEach(function(a){var u=document.getElementById(a.dataset.unit);
+list.querySelectorAll('li>a').forEach(function(a){
+var u=document.getElementById(decodeURIComponent(a.hash.slice(1)));
 if(u){var s=document.createElement('span');s.textContent=' '+u.firstChild.textContent;a.after(s);}});}
 function page(table){var rows=[].slice.call(table.tBodies[0].rows),step=50,shown=step,query='';
 if(rows.length<=step)return;var box=document.createElement('input');box.type='search';
@@ -165,7 +166,7 @@ class Page:
             target = anchor(doc_id, unit_id)
             name = "" if one_document else f"{shorten(str(self.titles.get(doc_id) or doc_id), 40)}, "
             items.append(
-                f'<li><a href="#{escape(target)}" data-unit="{escape(target)}">{escape(name)}unit '
+                f'<li><a href="#{escape(target)}">{escape(name)}unit '
                 f"{escape(unit_id)}</a></li>"
             )
         self.lists.setdefault(section, []).append(
