@@ -182,3 +182,26 @@ def test_memo_text_cannot_pose_as_a_chart_waiting_to_be_embedded():
     page = f'<p>{escape(placeholder)}</p><img src="{placeholder}" alt="">'
     embedded = html_page.embed(page, {"keyness": b"\x89PNG"})
     assert embedded.count("data:image/png;base64,") == 1 and escape(placeholder) in embedded
+
+
+def test_undated_documents_run_stamp_and_refit_notes_are_shown(site, tmp_path):
+    """Read defensively from what analyze may write: shown when present, escaped."""
+    import json
+    import shutil
+
+    from pipeline.report.data import load
+
+    processed = tmp_path / "processed"
+    shutil.copytree(site["processed"], processed)
+    docs = read_table(processed / "documents.csv")
+    undated = {"doc_id": "memo-x", "source": "x.txt", "status": "ok", "title": "Undated <i>note</i>"}
+    pd.concat([docs, pd.DataFrame([undated])]).to_csv(processed / "documents.csv", index=False)
+    analysis = json.loads((processed / "analysis.json").read_text(encoding="utf-8"))
+    analysis["run_stamp"] = {"date": "2026-11-30", "documents": 3}
+    analysis["refit"] = {"reason": "new k", "moved": [{"theme": "2", "before": 0.31, "after": 0.12}]}
+    (processed / "analysis.json").write_text(json.dumps(analysis), encoding="utf-8")
+    page = html_page.render(load(processed), None)
+    assert "1 undated document" in page and "Undated &lt;i&gt;note&lt;/i&gt;" in page
+    assert "date: 2026-11-30" in page
+    assert "re-fitted" in page and "reason: new k" in page and "<td>0.31</td>" in page
+    assert "re-fitted" not in html_page.render(load(site["processed"]), None)
