@@ -175,7 +175,8 @@ def test_every_chart_draws_any_number_of_conferences(n):
 
 def test_keyness_bars_follow_the_statistic_on_one_scale():
     shares, confs = shares_for(3)
-    # "dual benefit model" absorbs "dual benefit" at its lower rank: the bars stay sorted
+    # "dual benefit model" ranks below "dual benefit": it is left out, not swapped in with
+    # its own lower statistic
     keyness = pd.DataFrame(
         {
             "conference_order": [c for c in range(3) for _ in range(4)],
@@ -191,6 +192,8 @@ def test_keyness_bars_follow_the_statistic_on_one_scale():
     for ax in panels:
         widths = [p.get_width() for p in ax.patches]
         assert widths == sorted(widths)  # drawn bottom-up: the top bar is the largest
+    names = [t.get_text() for t in panels[0].get_yticklabels()]
+    assert names == ["region", "committee", "dual benefit"]
     plt.close(fig)
 
 

@@ -16,7 +16,6 @@ import pandas as pd
 
 from pipeline.analyze.corpus import conferences as document_conferences
 from pipeline.analyze.entity_counts import entity_mentions
-from pipeline.analyze.themes import distinct_terms
 from pipeline.tableio import read_table
 
 TABLES = (
@@ -276,13 +275,25 @@ def significant(value: object) -> bool:
     return str(value).lower() in {"true", "1"}
 
 
+def _overlaps(a: str, b: str) -> bool:
+    """One term's words run inside the other's ("dual benefit" / "dual benefit model")."""
+    short, long_ = sorted((a.lower().split(), b.lower().split()), key=len)
+    return any(long_[i : i + len(short)] == short for i in range(len(long_) - len(short) + 1))
+
+
 def top_keyness_terms(table: pd.DataFrame, conference_order: int, top: int) -> pd.DataFrame:
-    """A conference's most distinctive terms without repeats, highest statistic first."""
+    """A conference's most distinctive terms, highest statistic first, each with its own
+    statistic: a term overlapping one ranked higher ("model" under "dual benefit model") is
+    left out rather than shown twice."""
     mine = table[(table["conference_order"] == conference_order) & (table["statistic"] > 0)]
     mine = mine.sort_values(["statistic", "term"], ascending=[False, True], kind="stable")
-    terms = distinct_terms(list(mine["term"]), top)
-    chosen = mine.drop_duplicates("term").set_index("term").loc[terms].reset_index()
-    return chosen.sort_values(["statistic", "term"], ascending=[False, True], kind="stable")
+    chosen: list[int] = []
+    for index, term in zip(mine.index, mine["term"].astype(str), strict=True):
+        if not any(_overlaps(term, str(mine.at[i, "term"])) for i in chosen):
+            chosen.append(index)
+        if len(chosen) >= top:
+            break
+    return mine.loc[chosen]
 
 
 def unit_order(unit_id: str) -> tuple[float, str]:
