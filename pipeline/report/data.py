@@ -66,6 +66,12 @@ def points_text(change: float) -> str:
     return f"{n} point{'' if n == 1 else 's'}"
 
 
+def share_pair(before: float, after: float) -> str:
+    """ "6% → 36%"; with one decimal where whole percents would hide the change."""
+    decimals = 1 if f"{before:.0%}" == f"{after:.0%}" else 0
+    return f"{before:.{decimals}%} → {after:.{decimals}%}"
+
+
 def signed_points(change: float) -> str:
     return f"{points(change):+d} pts"
 

@@ -26,6 +26,7 @@ from pipeline.report.data import (
     points_text,
     recommendation_rows,
     representative_units,
+    share_pair,
     short_labels,
     significant,
     top_keyness_terms,
@@ -52,9 +53,11 @@ background:#f7f9fb}:target{background:#fff3bf}
 li.unit{margin:.35rem 0}code{font-size:.85rem}
 .units{display:none;border:1px solid #c8d6e5;background:#f7f9fb;padding:.4rem .9rem;margin:.5rem 0}
 .units:target,.units.open{display:block}.units li{margin:.2rem 0}
-details.doc>summary{cursor:pointer;font-weight:600;margin:.3rem 0}
+details.doc>summary{cursor:pointer;font-weight:600;margin:.3rem 0}details.doc li{margin:.3rem 0}
+p.sec{font-weight:600;color:#555;margin:.4rem 0 0}
 .notice{border-left:4px solid #e0a800;background:#fff8e1;padding:.4rem .8rem}
 input.filter{margin:.4rem 0;padding:.2rem .4rem;width:18rem}
+table.paged:not(.live) tbody tr:nth-child(n+51){display:none}
 """
 
 # Opens the collapsed <details> a link lands in; fills each unit list with the units'
@@ -71,7 +74,8 @@ list.querySelectorAll('li>a').forEach(function(a){
 var u=document.getElementById(decodeURIComponent(a.hash.slice(1)));
 if(u){var s=document.createElement('span');s.textContent=' '+u.firstChild.textContent;a.after(s);}});}
 function page(table){var rows=[].slice.call(table.tBodies[0].rows),step=50,shown=step,query='';
-if(rows.length<=step)return;var box=document.createElement('input');box.type='search';
+table.classList.add('live');if(rows.length<=step)return;
+var box=document.createElement('input');box.type='search';
 box.className='filter';box.placeholder='filter these '+rows.length+' rows';
 var more=document.createElement('button');
 function update(){var n=0;rows.forEach(function(r){
@@ -87,6 +91,9 @@ window.addEventListener('hashchange',function(){show(decodeURIComponent(location
 show(decodeURIComponent(location.hash.slice(1)));
 })();
 """
+
+# without the script, long tables show every row
+NO_SCRIPT_CSS = "table.paged tbody tr:nth-child(n+51){display:table-row!important}"
 
 FIGURES = (
     ("theme_shift", "Theme shift between conferences"),
@@ -127,6 +134,7 @@ class Page:
         )
         docs = data["documents"]
         self.years = dict(zip(docs.get("doc_id", []), docs.get("year", []), strict=True))
+        self.numbers = {doc_id: n for n, doc_id in enumerate(docs.get("doc_id", []), start=1)}
         self.titles = dict(
             zip(docs.get("doc_id", []), docs.get("title", docs.get("doc_id", [])), strict=True)
         )
@@ -164,11 +172,8 @@ class Page:
         for doc_id, unit_id in keys:
             self.cited.add((doc_id, unit_id))
             target = anchor(doc_id, unit_id)
-            name = "" if one_document else f"{shorten(str(self.titles.get(doc_id) or doc_id), 40)}, "
-            items.append(
-                f'<li><a href="#{escape(target)}">{escape(name)}unit '
-                f"{escape(unit_id)}</a></li>"
-            )
+            name = "" if one_document else f"doc {self.numbers.get(doc_id, doc_id)}, "
+            items.append(f'<li><a href="#{escape(target)}">{escape(name)}unit {escape(unit_id)}</a></li>')
         self.lists.setdefault(section, []).append(
             f'<div class=units id="{escape(list_id)}"><b>{escape(title)}</b> ({len(keys)} '
             f"unit{'' if len(keys) == 1 else 's'})<ol>{''.join(items)}</ol></div>"
@@ -226,7 +231,7 @@ def _step_html(page: Page, step) -> str:
             )
             items.append(
                 f"<li><b>{escape(move.label)}</b> {kind} {_pts(move.change)} "
-                f"({_pct(move.before)} → {_pct(move.after)} of the units)"
+                f"({share_pair(move.before, move.after)} of the units)"
                 + (f"; see {links}" if links else "")
                 + "</li>"
             )
@@ -520,20 +525,20 @@ def documents_html(page: Page) -> str:
         info = meta.get(doc_id, {})
         when = f"{info.get('conference', '')} {info.get('year', '')}".strip()
         out.append(
-            f'<details class=doc id="{escape(doc_anchor(doc_id))}"><summary>'
+            f'<details class=doc id="{escape(doc_anchor(doc_id))}"><summary>{page.numbers.get(doc_id, "")}. '
             f"{escape(str(info.get('title') or doc_id))} <span class=muted>{escape(when)} · "
             f"{len(by_doc[doc_id])} units</span></summary>"
             f"<p class=muted>file <code>{escape(str(info.get('source', '')))}</code>"
             f" · id <code>{escape(doc_id)}</code></p><ol>"
         )
+        current = ""
         for unit_id in sorted(by_doc[doc_id], key=unit_order):
-            text, section, kind = page.units.get((doc_id, unit_id), ("(unit not found in units.csv)", "", ""))
-            out.append(
-                f'<li class=unit id="{escape(anchor(doc_id, unit_id))}" value="{escape(str(unit_id))}">'
-                f"{escape(str(text))}<span class=muted> [{escape(str(kind))}"
-                + (f"; section: {escape(str(section))}" if section else "")
-                + "]</span></li>"
-            )
+            text, section, _ = page.units.get((doc_id, unit_id), ("(unit not found in units.csv)", "", ""))
+            if section and section != current:  # the heading once, where its units start
+                out.append(f"</ol><p class=sec>{escape(str(section))}</p><ol>")
+                current = section
+            where = f'id="{escape(anchor(doc_id, unit_id))}" value="{escape(str(unit_id))}"'
+            out.append(f"<li {where}>{escape(str(text))}</li>")
         out.append("</ol></details>")
     return "".join(out)
 
@@ -663,5 +668,6 @@ def render(data: ReportData, pngs: Mapping[str, bytes] | None) -> str:
         f"<nav>{nav}</nav>{body}{documents}"
         "<p class=muted>Generated by the memo pipeline from the tables in processed/ "
         "(see docs/outputs.md for every column).</p>"
-        f"</main><script>{SCRIPT}</script></body></html>\n"
+        f"</main><noscript><style>{NO_SCRIPT_CSS}</style></noscript>"
+        f"<script>{SCRIPT}</script></body></html>\n"
     )

@@ -15,6 +15,7 @@ from pipeline.report.data import (
     conference_sizes,
     points_text,
     representative_units,
+    share_pair,
     significant,
     top_keyness_terms,
 )  # fmt: skip
@@ -62,7 +63,7 @@ def render(data: ReportData) -> str:
                 links = ", ".join(_link(r.doc_id, r.unit_id) for r in reps.itertuples())
                 lines.append(
                     f"- **{md_escape(move.label)}** {kind} {points_text(move.change)} "
-                    f"({move.before:.0%} → {move.after:.0%} of the units)"
+                    f"({share_pair(move.before, move.after)} of the units)"
                     + (f"; see {links}" if links else "")
                 )
         lines.append("")
