@@ -420,6 +420,8 @@ def recommendations_html(page: Page) -> str:
         "<table class=paged><thead><tr><th>conference</th><th>unit</th><th>recommendation</th><th>actor</th>"
         "<th>theme</th><th>recurrence</th></tr></thead><tbody>",
     ]
+    confs = data.conferences
+    labels = dict(zip(confs["conference_order"], confs["conference_label"], strict=True))
     for rec in recs.itertuples(index=False):
         recurrence = []
         for doc, unit, sim in rec.takes_up:
@@ -436,7 +438,7 @@ def recommendations_html(page: Page) -> str:
             else ""
         )
         out.append(
-            f"<tr><td>{escape(str(rec.conference))} {escape(str(rec.year))}</td>"
+            f"<tr><td>{escape(labels.get(rec.conference_order, f'{rec.conference} {rec.year}'))}</td>"
             f"<td>{page.link(rec.doc_id, rec.unit_id, f'#{rec.unit_id}')}</td>"
             f"<td>{escape(str(rec.text))}</td><td><span class=tag>{escape(str(rec.actor))}</span></td>"
             f"<td>{theme}</td><td>{'<br>'.join(recurrence) or '—'}</td></tr>"
