@@ -113,7 +113,7 @@ def conference_key(conferences: pd.DataFrame, room: int = MANY) -> str:
     return "; ".join(f"{short}: {printable(name)}" for short, name in names if short != name)
 
 
-def few_units_note(n_flagged: int, interval: str = "grey bars show") -> str:
+def few_units_note(n_flagged: int, interval: str = "thin vertical lines show") -> str:
     """The footnote for conferences marked "*" (none when no conference is)."""
     if not n_flagged:
         return ""

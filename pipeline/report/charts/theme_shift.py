@@ -85,12 +85,13 @@ def theme_shift(shares: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
     return _panels(shares, conferences)
 
 
-def _interval_bars(ax, xs, grid: Grid, i: int, color) -> None:
+def _interval_bars(ax, xs, grid: Grid, i: int, color, offset: float = 0.0) -> None:
+    """The 95% interval of each share of a conference with few units: a thin vertical line,
+    set ``offset`` beside the point so that the lines of several themes stay apart."""
     for j, x in enumerate(xs):
         if grid.small[j]:
-            ax.plot(
-                [x, x], [grid.low[i, j], grid.high[i, j]], color=color, linewidth=1.0, alpha=0.55, zorder=1
-            )
+            span = [grid.low[i, j], grid.high[i, j]]
+            ax.plot([x + offset] * 2, span, color=color, linewidth=1.2, alpha=0.7, zorder=1)
 
 
 def _slope(shares: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
@@ -132,7 +133,7 @@ def _slope(shares: pd.DataFrame, conferences: pd.DataFrame) -> Figure:
                 linewidth=3.0 if strong else 1.6, color=colors[i], alpha=1.0 if strong else 0.75,
                 solid_capstyle="round", zorder=3 if strong else 2,
             )  # fmt: skip
-            _interval_bars(ax, xs, grid, i, colors[i])
+            _interval_bars(ax, xs, grid, i, colors[i], offset=0.035 * (i - (len(themes) - 1) / 2))
         per_in = ymax / axes_h_in
         ends = [float(np.nan_to_num(v)) for v in grid.share[:, -1]]
         heights = [(t.count("\n") + 1.25) * LINE_HEIGHT_IN * per_in for t in texts]
