@@ -38,7 +38,9 @@ CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;
 color:#1a1a1a;background:#fafafa;line-height:1.45}
 main{max-width:1100px;margin:0 auto;padding:1.2rem 1.4rem 4rem;background:#fff}
-h1{font-size:1.6rem;margin:.6rem 0 .2rem}h2{margin-top:2.2rem;border-bottom:2px solid #e3e3e3;
+h1{font-size:1.6rem;margin:.6rem 0 .2rem}section>details>summary{cursor:pointer}
+section>details>summary>h2{display:inline-block;width:calc(100% - 1.5rem)}
+h2{margin-top:2.2rem;border-bottom:2px solid #e3e3e3;
 padding-bottom:.2rem}h3{margin-bottom:.3rem}
 figure{margin:1rem 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{font-size:.9rem;color:#555}
@@ -640,7 +642,9 @@ def render(data: ReportData, pngs: Mapping[str, bytes] | None) -> str:
         ("entities", "Who was named", figure_html.get("entities", "") + entities_html(page)),
     ]
     body = "".join(
-        f'<section id="{sid}"><h2>{escape(title)}</h2>{content}</section>' for sid, title, content in sections
+        f'<section id="{sid}"><details open><summary><h2>{escape(title)}</h2></summary>{content}</details>'
+        "</section>"
+        for sid, title, content in sections
     )
     documents = (
         '<section id="documents"><h2>Documents: every unit listed or cited above</h2>'
