@@ -72,6 +72,15 @@ def share_pair(before: float, after: float) -> str:
     return f"{before:.{decimals}%} → {after:.{decimals}%}"
 
 
+def share_text(share: float, n_units: int, size: int) -> str:
+    """ "36% (9)", with the 95% Wilson interval when the conference has few units."""
+    text = f"{share:.0%} ({n_units})"
+    if size < FEW_UNITS:
+        low, high = wilson(n_units, size)
+        text += f" [{low:.0%}–{high:.0%}]"
+    return text
+
+
 def signed_points(change: float) -> str:
     return f"{points(change):+d} pts"
 

@@ -27,11 +27,11 @@ from pipeline.report.data import (
     recommendation_rows,
     representative_units,
     share_pair,
+    share_text,
     short_labels,
     significant,
     top_keyness_terms,
     unit_order,
-    wilson,
 )  # fmt: skip
 
 CSS = """
@@ -297,11 +297,8 @@ def share_table_html(page: Page) -> str:
                 continue
             row = mine.loc[conf.conference_order]
             n, size = int(row["n_units"]), sizes.get(conf.conference_order, 0)
-            text = f"{_pct(row['share'])} ({n})"
+            text = share_text(float(row["share"]), n, size)
             few = size < FEW_UNITS
-            if few:
-                low, high = wilson(n, size)
-                text += f" [{low:.0%}–{high:.0%}]"
             keys = by_cell.get((str(theme.theme), str(conf.conference), str(conf.year)), [])
             if not keys:
                 cells.append(f'<td class="num{" few" if few else ""}">{escape(text)}</td>')

@@ -16,6 +16,7 @@ from pipeline.report.data import (
     points_text,
     representative_units,
     share_pair,
+    share_text,
     significant,
     top_keyness_terms,
 )  # fmt: skip
@@ -71,15 +72,27 @@ def render(data: ReportData) -> str:
         "## Themes",
         "",
         "| theme | label | key terms | "
-        + " | ".join(md_escape(c) for c in data.conferences["conference_label"])
+        + " | ".join(
+            md_escape(c) + (" \\*" if sizes.get(o, 0) < FEW_UNITS else "")
+            for c, o in zip(
+                data.conferences["conference_label"], data.conferences["conference_order"], strict=True
+            )
+        )
         + " |",
     ]
     lines.append("|---|---|---|" + "---|" * len(data.conferences))
     shares = data["theme_shares"]
     for theme in data["themes"].itertuples(index=False):
-        mine = shares[shares["theme"] == theme.theme].sort_values("conference_order")
-        cells = " | ".join(f"{r.share:.0%} ({int(r.n_units)})" for r in mine.itertuples())
+        mine = shares[shares["theme"] == theme.theme].set_index("conference_order")
+        cells = " | ".join(
+            share_text(float(mine.at[o, "share"]), int(mine.at[o, "n_units"]), sizes.get(o, 0))
+            if o in mine.index
+            else "–"
+            for o in data.conferences["conference_order"]
+        )
         lines.append(f"| {theme.theme} | {md_escape(theme.label)} | {md_escape(theme.top_terms)} | {cells} |")
+    if any(n < FEW_UNITS for n in sizes.values()):
+        lines += ["", f"\\* fewer than {FEW_UNITS} units: shares uncertain, with their 95% Wilson interval."]
     lines += ["", "## Distinctive terms (log-likelihood G², * = q < 0.05, Benjamini–Hochberg)", ""]
     key = data["keyness"]
     if key.empty:
