@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all run ingest extract analyze report evaluate test lint bench clean distclean
+.PHONY: all run ingest extract analyze report evaluate test lint bench notebook clean distclean
 
 all: run
 
@@ -36,6 +36,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m tools.bench $(ARGS)
+
+# JupyterLab (dev extra) on notebooks/explore.ipynb, with this venv as its Python
+notebook: $(STAMP)
+	$(PY) -m jupyterlab notebooks/explore.ipynb $(ARGS)
 
 clean:
 	rm -rf processed/* reports/figures/* reports/index.html reports/summary.md

@@ -124,7 +124,7 @@ def test_keyness_names_each_conference_s_own_subject(memos):
         for year, group in key[key["significant"] == "True"].groupby("year")
     }
     assert "committee" in top["2011"]
-    assert "dual benefit model" in top["2013"]
+    assert "dual benefit" in top["2013"]  # significant after the correction for terms tested
 
 
 def gold_pairs(recs: pd.DataFrame) -> set[tuple[str, str, str, str]]:

@@ -32,7 +32,25 @@ CHECKS = """
     .filter(u => !u.startsWith('#') && !u.startsWith('data:'));
   const units = links.filter(id => /-u[0-9]+$/.test(id));
   return JSON.stringify({images, links: links.length, units: units.length, missing, external,
-                         scripts: document.scripts.length, title: document.title});
+                         scripts: [...document.scripts].map(s => s.src), title: document.title});
+})()
+"""
+# Click the share cell of the last theme in the last conference: its list of units must
+# show, each unit with its text, each linking to the unit in its (collapsed) document.
+CLICK = """
+(() => {
+  const cells = [...document.querySelectorAll('a[href^="#units-theme-"]')];
+  const cell = cells[cells.length - 1];
+  const list = document.getElementById(cell.getAttribute('href').slice(1));
+  const before = list.offsetHeight;
+  cell.click();
+  const units = [...list.querySelectorAll('li > a')];
+  const first = units.length ? document.getElementById(units[0].getAttribute('href').slice(1)) : null;
+  if (units.length) units[0].click();
+  return JSON.stringify({cell: cell.textContent, before, after: list.offsetHeight, units: units.length,
+                         texts: [...list.querySelectorAll('li')].map(li => li.textContent),
+                         opened: first !== null && first.closest('details').open,
+                         unitText: first ? first.textContent : ''});
 })()
 """
 
@@ -166,6 +184,10 @@ def test_report_opens_from_disk_with_images_links_and_no_errors(report: Path, tm
             "Runtime.evaluate", {"expression": CHECKS, "returnByValue": True}, session=session
         )
         checks = json.loads(result["result"]["value"])
+        clicked = tools.call(
+            "Runtime.evaluate", {"expression": CLICK, "returnByValue": True}, session=session
+        )
+        click = json.loads(clicked["result"]["value"])
         shot = tools.call("Page.captureScreenshot", {"format": "png"}, session=session)
         (tmp_path / "report.png").write_bytes(base64.b64decode(shot["data"]))
         errors = [
@@ -182,6 +204,11 @@ def test_report_opens_from_disk_with_images_links_and_no_errors(report: Path, tm
     assert checks["units"] > 20  # the page cites units ...
     assert checks["missing"] == []  # ... and every link lands inside the page
     assert checks["external"] == []  # nothing from the network or the disk beside it
-    assert checks["scripts"] == 0
+    assert checks["scripts"] == [""]  # one inline script, nothing loaded
+    assert click["before"] == 0 and click["after"] > 0  # the list opens on click
+    n_units = int(click["cell"].split("(")[1].split(")")[0])  # "36% (9)": nine units
+    assert click["units"] == n_units > 0
+    assert all(len(text) > 40 for text in click["texts"])  # each unit with its text
+    assert click["opened"] and click["unitText"]  # and the unit shows in its document
     assert errors == []
     assert (tmp_path / "report.png").stat().st_size > 10_000

@@ -120,7 +120,8 @@ def test_memo_text_is_escaped_and_the_page_is_self_contained(site):
     page = (site["reports"] / "index.html").read_text(encoding="utf-8")
     parsed = Collector()
     parsed.feed(page)
-    assert "script" not in parsed.tags  # the memo's <script> stayed text
+    assert parsed.tags.count("script") == 1  # the page's own; the memo's <script> stayed text
+    assert page.count("<script>") == 1 and html_page.SCRIPT in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
     assert HOSTILE in "".join(parsed.text)  # and reads as the memo wrote it
     assert "First &lt;b&gt;memo&lt;/b&gt;" in page
@@ -134,7 +135,8 @@ def test_every_link_resolves_inside_the_page(site):
     targets = [h[1:] for h in parsed.hrefs if h.startswith("#")]
     unit_links = [t for t in targets if t.startswith("memo-")]
     assert unit_links and set(targets) <= parsed.ids
-    assert "memo-2013-u2" in parsed.ids  # the hostile unit is cited as a representative unit
+    assert "memo-2013-u2" in parsed.ids  # the hostile unit is in its document
+    assert "units-theme-1-c0" in parsed.ids and "#units-theme-1-c0" in parsed.hrefs  # a share cell's units
 
 
 def test_missing_extraction_gives_notes_not_errors(site):
@@ -180,3 +182,26 @@ def test_memo_text_cannot_pose_as_a_chart_waiting_to_be_embedded():
     page = f'<p>{escape(placeholder)}</p><img src="{placeholder}" alt="">'
     embedded = html_page.embed(page, {"keyness": b"\x89PNG"})
     assert embedded.count("data:image/png;base64,") == 1 and escape(placeholder) in embedded
+
+
+def test_undated_documents_run_stamp_and_refit_notes_are_shown(site, tmp_path):
+    """Read defensively from what analyze may write: shown when present, escaped."""
+    import json
+    import shutil
+
+    from pipeline.report.data import load
+
+    processed = tmp_path / "processed"
+    shutil.copytree(site["processed"], processed)
+    docs = read_table(processed / "documents.csv")
+    undated = {"doc_id": "memo-x", "source": "x.txt", "status": "ok", "title": "Undated <i>note</i>"}
+    pd.concat([docs, pd.DataFrame([undated])]).to_csv(processed / "documents.csv", index=False)
+    analysis = json.loads((processed / "analysis.json").read_text(encoding="utf-8"))
+    analysis["run_stamp"] = {"date": "2026-11-30", "documents": 3}
+    analysis["refit"] = {"reason": "new k", "moved": [{"theme": "2", "before": 0.31, "after": 0.12}]}
+    (processed / "analysis.json").write_text(json.dumps(analysis), encoding="utf-8")
+    page = html_page.render(load(processed), None)
+    assert "1 undated document" in page and "Undated &lt;i&gt;note&lt;/i&gt;" in page
+    assert "date: 2026-11-30" in page
+    assert "re-fitted" in page and "reason: new k" in page and "<td>0.31</td>" in page
+    assert "re-fitted" not in html_page.render(load(site["processed"]), None)

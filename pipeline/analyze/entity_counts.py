@@ -16,10 +16,11 @@ ENTITY_COUNT_COLUMNS = [
 ]  # fmt: skip
 
 
-def entity_counts(entities: pd.DataFrame, confs: pd.DataFrame) -> pd.DataFrame:
-    """One row per conference x label x canonical entity, most mentioned first."""
+def entity_mentions(entities: pd.DataFrame, confs: pd.DataFrame) -> pd.DataFrame:
+    """Each mention with its entity (``canonical``, upper-case ``label``) and the conference
+    columns of its document; what the counts count, and what the report lists under them."""
     if entities.empty or confs.empty:
-        return pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
+        return pd.DataFrame(columns=list(dict.fromkeys([*entities.columns, *confs.columns])))
     ents = entities.copy()
     for column in ("label", "canonical", "iso3", "text"):
         if column not in ents.columns:
@@ -28,7 +29,12 @@ def entity_counts(entities: pd.DataFrame, confs: pd.DataFrame) -> pd.DataFrame:
     ents["canonical"] = ents["canonical"].where(ents["canonical"] != "", ents["text"])
     ents = ents[ents["canonical"] != ""]
     ents["label"] = ents["label"].str.upper()
-    merged = ents.merge(confs, on="doc_id", how="inner")
+    return ents.merge(confs, on="doc_id", how="inner")
+
+
+def entity_counts(entities: pd.DataFrame, confs: pd.DataFrame) -> pd.DataFrame:
+    """One row per conference x label x canonical entity, most mentioned first."""
+    merged = entity_mentions(entities, confs)
     if merged.empty:
         return pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
     merged["unit_key"] = merged["doc_id"] + "#" + merged["unit_id"].astype(str)

@@ -3,13 +3,20 @@
 Dunning's log-likelihood G² on the 2x2 table (term / other terms, this conference / the
 rest), as corpus linguistics uses it: robust for the small counts of short memos, where
 chi² overstates. ``statistic`` is signed (positive: the term is more frequent here than in
-the other conferences), ``p_value`` comes from chi² with one degree of freedom, and
-``significant`` is p < alpha (default 0.05, i.e. G² >= 3.84). ``log_ratio`` (binary log of
-the ratio of relative frequencies, +0.5 smoothing) says how much more frequent.
+the other conferences), ``p_value`` comes from chi² with one degree of freedom.
+
+A conference is tested against every term of the vocabulary at once, so its p-values are
+corrected for the number of terms tested (Benjamini–Hochberg): ``q_value`` is the adjusted
+p-value, and ``significant`` is q < alpha. Terms seen fewer than ``min_freq`` times in the
+whole corpus are not tested. Names of organizations, countries and regions count as one
+term ("World Health Organization"), never as the words and phrases inside them.
+``log_ratio`` (binary log of the ratio of relative frequencies, +0.5 smoothing) says how
+much more frequent.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 
@@ -19,9 +26,11 @@ from scipy.special import chdtrc  # chi2.sf itself, without importing scipy.stat
 
 KEYNESS_COLUMNS = [
     "conference", "year", "conference_label", "conference_order", "term", "statistic",
-    "p_value", "significant", "log_ratio", "freq_target", "freq_reference",
-    "total_target", "total_reference",
+    "p_value", "q_value", "significant", "log_ratio", "freq_target", "freq_reference",
+    "total_target", "total_reference", "n_tested",
 ]  # fmt: skip
+_ACRONYM = re.compile(r"\s*\([^)]*\)\s*$")
+_WORD = re.compile(r"\w+")
 
 
 def log_likelihood(a: np.ndarray, b: np.ndarray, total_a: float, total_b: float) -> np.ndarray:
@@ -35,20 +44,59 @@ def log_likelihood(a: np.ndarray, b: np.ndarray, total_a: float, total_b: float)
     return np.where(a / max(total_a, 1) >= b / max(total_b, 1), g2, -g2)
 
 
+def benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """Adjusted p-values (false discovery rate) of one family of tests."""
+    n = len(p)
+    if not n:
+        return p
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * n / np.arange(1, n + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(n)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+def entity_term(canonical: str) -> str:
+    """The name an entity is counted under: its canonical form without "(ACRONYM)"."""
+    return _ACRONYM.sub("", str(canonical)).strip() or str(canonical)
+
+
+def _inside(term: str, span_words: set[str]) -> bool:
+    """Every word of a (lemmatized, lower-case) term is a word of the span, allowing for
+    inflection ("state" in "Member States")."""
+    words = _WORD.findall(term.lower())
+    return bool(words) and all(any(s.startswith(w) for s in span_words) for w in words)
+
+
+def with_entity_names(terms: list[str], spans: Sequence[tuple[str, str]]) -> list[str]:
+    """A unit's terms with each entity mention (surface text, canonical name) counted once
+    under its name, and the words and phrases that only repeat that name dropped."""
+    if not spans:
+        return terms
+    span_words = [set(_WORD.findall(text.lower())) for text, _ in spans]
+    kept = [t for t in terms if not any(_inside(t, words) for words in span_words)]
+    return kept + [entity_term(canonical) for _, canonical in spans]
+
+
 def keyness(
     term_lists: Sequence[list[str]],
     unit_conference: Sequence[int],
     conference_list: pd.DataFrame,
     alpha: float = 0.05,
-    min_freq: int = 2,
+    min_freq: int = 3,
+    unit_entities: Sequence[Sequence[tuple[str, str]]] | None = None,
 ) -> pd.DataFrame:
     """One row per conference and term that occurs at least ``min_freq`` times in all.
 
-    With a single conference there is nothing to compare against: the table is empty.
-    Rows are sorted by conference, then by descending statistic, then term.
+    ``unit_entities`` gives, for each unit, its entity mentions as (surface text,
+    canonical name) pairs. With a single conference there is nothing to compare against:
+    the table is empty. Rows are sorted by conference, then by descending statistic, then term.
     """
     if len(conference_list) < 2:
         return pd.DataFrame(columns=KEYNESS_COLUMNS)
+    if unit_entities is not None:
+        term_lists = [with_entity_names(t, e) for t, e in zip(term_lists, unit_entities, strict=True)]
     counts: dict[int, Counter[str]] = {}
     for terms, conf in zip(term_lists, unit_conference, strict=True):
         counts.setdefault(conf, Counter()).update(terms)
@@ -71,6 +119,7 @@ def keyness(
             continue
         g2 = log_likelihood(a, b, total_a, total_b)
         p = chdtrc(1, np.abs(g2))
+        q = benjamini_hochberg(p)
         ratio = np.log2(((a + 0.5) / total_a) / ((b + 0.5) / total_b))
         frames.append(
             pd.DataFrame(
@@ -82,12 +131,14 @@ def keyness(
                     "term": vocabulary,
                     "statistic": np.round(g2, 4),
                     "p_value": np.round(p, 6),
-                    "significant": p < alpha,
+                    "q_value": np.round(q, 6),
+                    "significant": q < alpha,
                     "log_ratio": np.round(ratio, 4),
                     "freq_target": a.astype(int),
                     "freq_reference": b.astype(int),
                     "total_target": int(total_a),
                     "total_reference": int(total_b),
+                    "n_tested": len(vocabulary),
                 }
             )  # fmt: skip
         )

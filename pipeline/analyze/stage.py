@@ -99,6 +99,7 @@ class AnalysisInputs:
     content: pd.DataFrame  # the content units (THEME_UNIT_COLUMNS), in the theme model's row order
     content_conference_order: list[int]
     content_terms: list[list[str]]  # the nominal terms of each content unit
+    content_entities: list[list[tuple[str, str]]]  # each content unit's (mention, canonical name)
     content_groups: list[str]  # each content unit's document content hash
     display: dict[str, str]  # phrase -> its most frequent written form (``display_table``)
     others: list[tuple[str, str]]  # recommendations that are not content units
@@ -158,6 +159,7 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> AnalysisInpu
         cache_root=str(paths.cache),
         features_fingerprint=features_fingerprint(ctx.settings),
         jobs=ctx.jobs,
+        content_entities=_mentions_by_unit(entities, content_keys),
     )
 
 
@@ -217,8 +219,18 @@ def _keyness(found: AnalysisInputs) -> pd.DataFrame:
         found.content_conference_order,
         found.conference_list,
         alpha=float(found.settings.get("keyness_alpha", 0.05)),
-        min_freq=int(found.settings.get("keyness_min_freq", 2)),
+        min_freq=int(found.settings.get("keyness_min_freq", 3)),
+        unit_entities=found.content_entities,
     )
+
+
+def _mentions_by_unit(entities: pd.DataFrame, keys: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
+    """Each unit's entity mentions as (text, canonical name), for keyness."""
+    found: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    columns = (entities["doc_id"], entities["unit_id"].astype(str), entities["text"], entities["canonical"])
+    for doc_id, unit_id, text, canonical in zip(*columns, strict=True):
+        found.setdefault((doc_id, unit_id), []).append((text, canonical))
+    return [found.get(k, []) for k in keys]
 
 
 def _recurrence(found: AnalysisInputs) -> tuple:

@@ -8,27 +8,81 @@ never disagree. Nothing here draws or formats: see ``figures.py``, ``html.py``,
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
+from pipeline.analyze.corpus import conferences as document_conferences
+from pipeline.analyze.entity_counts import entity_mentions
 from pipeline.tableio import read_table
 
 TABLES = (
     "documents", "units", "themes", "theme_shares", "unit_themes", "theme_models", "keyness",
     "recurring_recommendations", "recommendations_not_taken_up", "entity_counts",
-    "recommendations", "recommendation_themes",
+    "recommendations", "recommendation_themes", "entities",
 )  # fmt: skip
 NUMERIC = {
     "theme_shares": ["share", "n_units", "n_conference_units", "conference_order"],
     "unit_themes": ["weight"],
-    "keyness": ["statistic", "p_value", "log_ratio", "freq_target", "freq_reference", "conference_order"],
+    "keyness": [
+        "statistic",
+        "p_value",
+        "q_value",
+        "log_ratio",
+        "freq_target",
+        "freq_reference",
+        "conference_order",
+    ],
     "entity_counts": ["n_mentions", "n_units", "n_documents", "conference_order"],
     "recurring_recommendations": ["similarity", "threshold"],
     "theme_models": ["k", "stability", "coherence"],
     "themes": ["n_units"],
 }
+
+
+FEW_UNITS = 20  # a conference with fewer units has shares too uncertain to read alone
+
+
+def wilson(successes: float, n: float, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a share (stays within [0, 1] for small counts)."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = min(1.0, max(0.0, successes / n))
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def points(change: float) -> int:
+    """A change of share in whole percentage points, rounded once for text and charts."""
+    return int(round(change * 100))
+
+
+def points_text(change: float) -> str:
+    """ "13 points", "1 point": the size of a change as the text states it."""
+    n = abs(points(change))
+    return f"{n} point{'' if n == 1 else 's'}"
+
+
+def share_pair(before: float, after: float) -> str:
+    """ "6% → 36%"; with one decimal where whole percents would hide the change."""
+    decimals = 1 if f"{before:.0%}" == f"{after:.0%}" else 0
+    return f"{before:.{decimals}%} → {after:.{decimals}%}"
+
+
+def share_text(share: float, n_units: int, size: int) -> str:
+    """ "36% (9)", with the 95% Wilson interval when the conference has few units."""
+    text = f"{share:.0%} ({n_units})"
+    if size < FEW_UNITS:
+        low, high = wilson(n_units, size)
+        text += f" [{low:.0%}–{high:.0%}]"
+    return text
+
+
+def signed_points(change: float) -> str:
+    return f"{points(change):+d} pts"
 
 
 @dataclass
@@ -61,6 +115,8 @@ class ReportData:
     analysis: dict
     conferences: pd.DataFrame  # conference, year, conference_label, conference_order (in order)
     steps: list[ConferenceStep]
+    mentions: pd.DataFrame = field(default_factory=pd.DataFrame)  # entity_mentions of entities.csv
+    undated: pd.DataFrame = field(default_factory=pd.DataFrame)  # documents with no year or date
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.tables[name]
@@ -79,16 +135,41 @@ def load(processed: Path) -> ReportData:
     analysis_path = processed / "analysis.json"
     analysis = json.loads(analysis_path.read_text(encoding="utf-8")) if analysis_path.exists() else {}
     shares = tables["theme_shares"]
+    confs = dated(conference_table(shares))
+    docs = tables["documents"]
+    mentions = entity_mentions(tables["entities"], document_conferences(docs)) if not docs.empty else docs
+    return ReportData(tables, analysis, confs, shift_steps(shares, confs), mentions, undated_documents(docs))
+
+
+def conference_table(shares: pd.DataFrame) -> pd.DataFrame:
+    """The conferences of the theme shares, in order."""
     if shares.empty:
-        confs = pd.DataFrame(columns=["conference", "year", "conference_label", "conference_order"])
-    else:
-        confs = (
-            shares[["conference", "year", "conference_label", "conference_order"]]
-            .drop_duplicates("conference_order")
-            .sort_values("conference_order")
-            .reset_index(drop=True)
-        )
-    return ReportData(tables, analysis, confs, shift_steps(shares, confs))
+        return pd.DataFrame(columns=["conference", "year", "conference_label", "conference_order"])
+    return (
+        shares[["conference", "year", "conference_label", "conference_order"]]
+        .drop_duplicates("conference_order")
+        .sort_values("conference_order")
+        .reset_index(drop=True)
+    )
+
+
+def dated(confs: pd.DataFrame) -> pd.DataFrame:
+    """The conferences with a year: a time series leaves out undated ones (unless none has one)."""
+    has_year = confs["year"].fillna("").astype(str).str.strip() != ""
+    return confs[has_year].reset_index(drop=True) if has_year.any() else confs
+
+
+def undated_documents(docs: pd.DataFrame) -> pd.DataFrame:
+    """Readable documents with neither year nor date: left out of the charts, listed in the report."""
+    if docs.empty:
+        return docs
+    blank = pd.Series(True, index=docs.index)
+    for column in ("year", "date"):
+        if column in docs.columns:
+            blank &= docs[column].fillna("").astype(str).str.strip() == ""
+    if "status" in docs.columns:
+        blank &= docs["status"].fillna("") != "error"
+    return docs[blank]
 
 
 def shift_steps(shares: pd.DataFrame, confs: pd.DataFrame, top: int = 2) -> list[ConferenceStep]:
@@ -108,8 +189,9 @@ def shift_steps(shares: pd.DataFrame, confs: pd.DataFrame, top: int = 2) -> list
             if t in a.index
         ]
         moves.sort(key=lambda s: (-s.change, s.theme))
-        step.gains = [m for m in moves if m.change > 0][:top]
-        step.losses = [m for m in reversed(moves) if m.change < 0][:top]
+        # a change that rounds to 0 points is no gain or loss to report
+        step.gains = [m for m in moves if points(m.change) > 0][:top]
+        step.losses = [m for m in reversed(moves) if points(m.change) < 0][:top]
         steps.append(step)
     return steps
 
@@ -126,6 +208,21 @@ def representative_units(
         chosen = chosen[(chosen["conference"] == conference[0]) & (chosen["year"] == conference[1])]
     chosen = chosen.assign(_rank=pd.to_numeric(chosen["rank"], errors="coerce"))
     return chosen.sort_values("_rank", kind="stable").head(n).drop(columns="_rank")
+
+
+def recommendation_themes(data: ReportData) -> pd.DataFrame:
+    """(doc_id, unit_id, theme, theme_label) of each recommendation: from
+    recommendation_themes.csv, or from the ``theme`` column of older recommendations.csv."""
+    table = data["recommendation_themes"]
+    if table.empty or "theme" not in table.columns:
+        recs = data["recommendations"]
+        column = recs["theme"] if "theme" in recs.columns else pd.Series("", index=recs.index)
+        table = pd.DataFrame({"doc_id": recs["doc_id"], "unit_id": recs["unit_id"], "theme": column})
+    table = table.assign(theme=table["theme"].fillna("").astype(str))
+    if "theme_label" not in table.columns:
+        labels = dict(zip(data["themes"].get("theme", []), data["themes"].get("label", []), strict=True))
+        table = table.assign(theme_label=table["theme"].map(labels).fillna(""))
+    return table[["doc_id", "unit_id", "theme", "theme_label"]].drop_duplicates(["doc_id", "unit_id"])
 
 
 def recommendation_rows(data: ReportData) -> pd.DataFrame:
@@ -150,10 +247,8 @@ def recommendation_rows(data: ReportData) -> pd.DataFrame:
     recs["conference_order"] = [
         order.get(k, len(order)) for k in zip(recs["conference"], recs["year"], strict=True)
     ]
-    columns = ["doc_id", "unit_id", "theme", "theme_label"]
-    themed = data["recommendation_themes"]
-    themed = pd.DataFrame(columns=columns) if themed.empty else themed[columns]
-    recs = recs.merge(themed, on=["doc_id", "unit_id"], how="left")
+    recs = recs.drop(columns=[c for c in ("theme", "theme_label") if c in recs.columns])
+    recs = recs.merge(recommendation_themes(data), on=["doc_id", "unit_id"], how="left")
     recs[["theme", "theme_label"]] = recs[["theme", "theme_label"]].fillna("")
 
     pairs, left = data["recurring_recommendations"], data["recommendations_not_taken_up"]
@@ -179,3 +274,52 @@ def recommendation_rows(data: ReportData) -> pd.DataFrame:
     recs["part_of"] = [k[1] if k[1] != unit else "" for k, unit in zip(keys, recs["unit_id"], strict=True)]
     recs["_u"] = pd.to_numeric(recs["unit_id"], errors="coerce")
     return recs.sort_values(["conference_order", "doc_id", "_u"], kind="stable").drop(columns="_u")
+
+
+def conference_sizes(shares: pd.DataFrame) -> dict[int, int]:
+    """conference_order -> number of themed units of the conference."""
+    if shares.empty:
+        return {}
+    firsts = shares.drop_duplicates("conference_order")
+    return {
+        int(o): int(n) for o, n in zip(firsts["conference_order"], firsts["n_conference_units"], strict=True)
+    }
+
+
+def significant(value: object) -> bool:
+    """A ``significant`` cell as read back from CSV ("True"/"False")."""
+    return str(value).lower() in {"true", "1"}
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """One term's words run inside the other's ("dual benefit" / "dual benefit model")."""
+    short, long_ = sorted((a.lower().split(), b.lower().split()), key=len)
+    return any(long_[i : i + len(short)] == short for i in range(len(long_) - len(short) + 1))
+
+
+def top_keyness_terms(table: pd.DataFrame, conference_order: int, top: int) -> pd.DataFrame:
+    """A conference's most distinctive terms, highest statistic first, each with its own
+    statistic: a term overlapping one ranked higher ("model" under "dual benefit model") is
+    left out rather than shown twice."""
+    mine = table[(table["conference_order"] == conference_order) & (table["statistic"] > 0)]
+    mine = mine.sort_values(["statistic", "term"], ascending=[False, True], kind="stable")
+    chosen: list[int] = []
+    for index, term in zip(mine.index, mine["term"].astype(str), strict=True):
+        if not any(_overlaps(term, str(mine.at[i, "term"])) for i in chosen):
+            chosen.append(index)
+        if len(chosen) >= top:
+            break
+    return mine.loc[chosen]
+
+
+def unit_order(unit_id: str) -> tuple[float, str]:
+    """Unit ids in reading order: numerically (ids are numbers), then as text."""
+    return (float(unit_id) if unit_id.isdigit() else float("inf"), unit_id)
+
+
+def short_labels(conferences: pd.DataFrame) -> list[str]:
+    """Compact conference labels: the year where each conference has its own, else 1, 2, …"""
+    years = [str(y) for y in conferences["year"]]
+    if all(years) and len(set(years)) == len(years):
+        return years
+    return [str(i + 1) for i in range(len(conferences))]

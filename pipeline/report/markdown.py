@@ -9,8 +9,17 @@ from __future__ import annotations
 
 import re
 
-from pipeline.analyze.themes import distinct_terms
-from pipeline.report.data import ReportData, representative_units
+from pipeline.report.data import (
+    FEW_UNITS,
+    ReportData,
+    conference_sizes,
+    points_text,
+    representative_units,
+    share_pair,
+    share_text,
+    significant,
+    top_keyness_terms,
+)  # fmt: skip
 from pipeline.report.html import anchor
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~])")
@@ -33,8 +42,13 @@ def render(data: ReportData) -> str:
         "The full report with charts is `index.html`."
     )
     lines += ["", "## Conferences", ""]
+    sizes = conference_sizes(data["theme_shares"])
     for conf in data.conferences.itertuples(index=False):
-        lines.append(f"- {md_escape(conf.conference_label)}")
+        n = sizes.get(conf.conference_order, 0)
+        few = f" (fewer than {FEW_UNITS}: shares uncertain)" if n < FEW_UNITS else ""
+        lines.append(f"- {md_escape(conf.conference_label)}: {n} units{few}")
+    for doc in data.undated.to_dict("records"):
+        lines.append(f"- undated, left out: {md_escape(doc.get('title') or doc['doc_id'])}")
     lines += ["", "## What changed", ""]
     if not data.steps:
         lines.append("Only one conference: there is no shift to describe yet.")
@@ -49,8 +63,8 @@ def render(data: ReportData) -> str:
                 reps = representative_units(data, move.theme, where, n=2)
                 links = ", ".join(_link(r.doc_id, r.unit_id) for r in reps.itertuples())
                 lines.append(
-                    f"- **{md_escape(move.label)}** {kind} {abs(move.change) * 100:.0f} points "
-                    f"({move.before:.0%} → {move.after:.0%} of the units)"
+                    f"- **{md_escape(move.label)}** {kind} {points_text(move.change)} "
+                    f"({share_pair(move.before, move.after)} of the units)"
                     + (f"; see {links}" if links else "")
                 )
         lines.append("")
@@ -58,30 +72,38 @@ def render(data: ReportData) -> str:
         "## Themes",
         "",
         "| theme | label | key terms | "
-        + " | ".join(md_escape(c) for c in data.conferences["conference_label"])
+        + " | ".join(
+            md_escape(c) + (" \\*" if sizes.get(o, 0) < FEW_UNITS else "")
+            for c, o in zip(
+                data.conferences["conference_label"], data.conferences["conference_order"], strict=True
+            )
+        )
         + " |",
     ]
     lines.append("|---|---|---|" + "---|" * len(data.conferences))
     shares = data["theme_shares"]
     for theme in data["themes"].itertuples(index=False):
-        mine = shares[shares["theme"] == theme.theme].sort_values("conference_order")
-        cells = " | ".join(f"{r.share:.0%} ({int(r.n_units)})" for r in mine.itertuples())
+        mine = shares[shares["theme"] == theme.theme].set_index("conference_order")
+        cells = " | ".join(
+            share_text(float(mine.at[o, "share"]), int(mine.at[o, "n_units"]), sizes.get(o, 0))
+            if o in mine.index
+            else "–"
+            for o in data.conferences["conference_order"]
+        )
         lines.append(f"| {theme.theme} | {md_escape(theme.label)} | {md_escape(theme.top_terms)} | {cells} |")
-    lines += ["", "## Distinctive terms (log-likelihood G², * = p < 0.05)", ""]
+    if any(n < FEW_UNITS for n in sizes.values()):
+        lines += ["", f"\\* fewer than {FEW_UNITS} units: shares uncertain, with their 95% Wilson interval."]
+    lines += ["", "## Distinctive terms (log-likelihood G², * = q < 0.05, Benjamini–Hochberg)", ""]
     key = data["keyness"]
     if key.empty:
         lines.append("Distinctive terms need at least two conferences.")
     for conf in data.conferences.itertuples(index=False):
         if key.empty:
             break
-        mine = key[(key["conference_order"] == conf.conference_order) & (key["statistic"] > 0)]
-        mine = mine.sort_values(["statistic", "term"], ascending=[False, True], kind="stable")
-        stats = mine.set_index("term")
-        parts = []
-        for term in distinct_terms(list(mine["term"]), 10):
-            row = stats.loc[term]
-            star = "*" if str(row["significant"]).lower() in {"true", "1"} else ""
-            parts.append(f"{md_escape(term)} ({row['statistic']:.1f}{star})")
+        parts = [
+            f"{md_escape(row.term)} ({row.statistic:.1f}{'*' if significant(row.significant) else ''})"
+            for row in top_keyness_terms(key, conf.conference_order, 10).itertuples(index=False)
+        ]
         lines.append(f"- **{md_escape(conf.conference_label)}**: " + (", ".join(parts) or "none"))
     lines += ["", "## Recurring recommendations", ""]
     lines.append(
