@@ -34,14 +34,15 @@ from pipeline.config import Context, Paths
 from pipeline.tableio import output_batch, read_table, write_bytes, write_table, write_text
 
 if TYPE_CHECKING:
-    from pipeline.analyze.recurrence import Vocabulary
+    from pipeline.analyze.recurrence import Recurrence, Rule, Vocabulary
     from pipeline.analyze.terms import TermExtractor, UnitTerms
     from pipeline.analyze.themes import ThemeSettings
 
 INPUTS = ("documents", "units", "entities", "recommendations")
 OUTPUTS = (
     "themes", "theme_shares", "unit_themes", "theme_models", "keyness",
-    "recurring_recommendations", "recommendations_not_taken_up", "entity_counts",
+    "recurring_recommendations", "recommendations_not_taken_up", "recurrence_by_edition",
+    "entity_counts",
 )  # fmt: skip
 ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3"]
 RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "theme"]
@@ -148,7 +149,7 @@ class Inputs:
 
 def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
     from pipeline.analyze.corpus import conference_list, conferences, content_units
-    from pipeline.analyze.recurrence import Vocabulary, load_concepts, load_gold_pairs
+    from pipeline.analyze.recurrence import Rule, Vocabulary, load_concepts, series_of
     from pipeline.analyze.terms import display_table, load_word_list
     from pipeline.analyze.themes import ThemeSettings
 
@@ -201,8 +202,9 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
         vocabulary=vocabulary,
         features=features,
         background=[features[k] for k in content_keys],
-        gold_pairs=load_gold_pairs(gold),
-        threshold_setting=settings.get("recurrence_threshold", "gold"),
+        rule=Rule.from_settings(settings),
+        series=series_of(documents, confs, str(settings.get("recurrence_scope", "series"))),
+        scope=str(settings.get("recurrence_scope", "series")),
         keyness_alpha=float(settings.get("keyness_alpha", 0.05)),
         keyness_min_freq=int(settings.get("keyness_min_freq", 2)),
     )
@@ -216,7 +218,7 @@ def _run_analyses(
     jobs (after one new memo, they are most of the stage's time); keyness and the entity
     counts here meanwhile. Each analysis's tables are written as it ends."""
     from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
-    from pipeline.analyze.recurrence import NOT_TAKEN_UP_COLUMNS, PAIR_COLUMNS
+    from pipeline.analyze.recurrence import BY_EDITION_COLUMNS, NOT_TAKEN_UP_COLUMNS, PAIR_COLUMNS
     from pipeline.runner import Deferred, completion_order, started
 
     paths, shared = ctx.paths, found.shared
@@ -242,10 +244,13 @@ def _run_analyses(
                 themed: ThemeResult = themed_future.result()
                 rec_bytes = _write_themes(paths, themed, found.recs)
             else:
-                pairs, not_taken, threshold, _ = recurring.result()
+                found_recurrence = recurring.result()
+                pairs, rule = found_recurrence.pairs, found_recurrence.rule
                 write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
-                not_taken = not_taken[NOT_TAKEN_UP_COLUMNS]
+                not_taken = found_recurrence.not_taken_up[NOT_TAKEN_UP_COLUMNS]
                 write_table(not_taken, paths.table("recommendations_not_taken_up"))
+                by_edition = found_recurrence.by_edition[BY_EDITION_COLUMNS]
+                write_table(by_edition, paths.table("recurrence_by_edition"))
         summary = {
             "n_documents": int(len(found.confs)),
             "n_conferences": int(len(shared.conference_list)),
@@ -257,8 +262,10 @@ def _run_analyses(
             "recommendations_table": found.recs is not None,
             "entities_table": paths.table("entities").exists(),
             "n_recommendations": int(len(shared.recs)),
-            "recurrence_threshold": threshold.value,
-            "recurrence_threshold_source": threshold.source,
+            "recurrence_threshold": rule.threshold,
+            "recurrence_margin": rule.margin,
+            "recurrence_threshold_source": rule.source,
+            "recurrence_scope": shared.scope,
             "n_recurring_pairs": int(len(pairs)),
             "gold_files": [g.name for g in gold],
         }
@@ -267,7 +274,7 @@ def _run_analyses(
     print(
         f"analyze: {summary['n_content_units']} units in {summary['n_conferences']} conferences, "
         f"{themed.k} themes ({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring "
-        f"recommendations (threshold {threshold.value:g}: {threshold.source.split(':')[0]})",
+        f"recommendations (threshold {rule.threshold:g}, margin {rule.margin:g}: {rule.source})",
         file=sys.stderr,
     )
     return summary
@@ -311,8 +318,9 @@ class SharedInputs:
     vocabulary: Vocabulary
     features: dict[tuple[str, str], list[str]]
     background: list[list[str]]
-    gold_pairs: list[tuple[str, str]]
-    threshold_setting: object
+    rule: Rule
+    series: dict[str, str]  # doc_id -> conference series ("" = linked to none)
+    scope: str
     keyness_alpha: float
     keyness_min_freq: int
 
@@ -339,7 +347,7 @@ def _share(inputs: SharedInputs | None) -> None:
     _SHARED = inputs
 
 
-def recurrence_job(_: None = None) -> tuple:
+def recurrence_job(_: None = None) -> Recurrence:
     """``_recurrence`` of the inputs this worker inherited (``_share``)."""
     assert _SHARED is not None
     return _recurrence(_SHARED)
@@ -378,7 +386,7 @@ def _keyness(shared: SharedInputs) -> pd.DataFrame:
     )
 
 
-def _recurrence(shared: SharedInputs) -> tuple:
+def _recurrence(shared: SharedInputs) -> Recurrence:
     """Recurring recommendations (``recurrence.find_recurring``)."""
     from pipeline.analyze.recurrence import find_recurring
     from pipeline.analyze.terms import UnitTerms
@@ -400,8 +408,8 @@ def _recurrence(shared: SharedInputs) -> tuple:
         lambda d, u: terms.get((d, u), UnitTerms()),
         vocabulary,
         shared.background,
-        shared.gold_pairs,
-        shared.threshold_setting,
+        shared.rule,
+        shared.series,
         unit_features,
         queries,
     )
