@@ -329,3 +329,21 @@ def test_a_third_memo_takes_up_what_it_restates_and_nothing_else(third_memo):
     assert set(pairs["doc_id_a"]) == {"old"} and set(pairs["doc_id_b"]) == {"new"}
     assert not set(left["unit_id"]) & set(pairs["unit_id_a"])
     assert pairs["unit_id_b"].is_unique  # no item here merges two earlier ones
+
+
+def test_the_report_shows_each_edition_and_each_link_s_evidence():
+    from pipeline.report.recurrence import edition_rows, editions_html, evidence
+
+    by_edition = pd.DataFrame(
+        {"series": ["S", "S"], "edition": [1, 2], "conference": ["1st S", "2nd S"], "year": ["2015", "2016"],
+         "recommendations": [3, 2], "new": [3, 1], "taken_up_from_earlier": [0, 1],
+         "taken_up_later": [1, 0], "dropped": [2, ""]}
+    )  # fmt: skip
+    rows = edition_rows(by_edition)
+    assert rows[1]["taken up from earlier"] == "1" and rows[1]["dropped later"] == ""
+    assert "<td>2016</td>" in editions_html(by_edition)
+    assert "No conference series" in editions_html(by_edition.iloc[:0])
+    link = pd.DataFrame(
+        {"shared_terms": ["≈industry; outreach"], "runner_up_similarity": [0.12], "merged": [False]}
+    )
+    assert evidence(next(link.itertuples())) == "matched: ≈industry; outreach; runner-up (rank 2) 0.12"

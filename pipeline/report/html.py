@@ -14,6 +14,7 @@ from html import escape
 
 from pipeline.analyze.themes import distinct_terms
 from pipeline.report.data import ReportData, recommendation_rows, representative_units
+from pipeline.report.recurrence import editions_html, evidence
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;
@@ -204,7 +205,8 @@ def recommendations_html(page: Page) -> str:
     analysis = data.analysis
     out = [
         "<p class=muted>A later recommendation <i>takes up</i> an earlier one when their similarity "
-        f"reaches {analysis.get('recurrence_threshold', '?')} "
+        f"reaches {analysis.get('recurrence_threshold', '?')} and beats the runner-up by "
+        f"{analysis.get('recurrence_margin', '?')}, the two being each other's best match "
         f"({escape(str(analysis.get('recurrence_threshold_source', '')))}).</p>",
         "<table><tr><th>conference</th><th>unit</th><th>recommendation</th><th>actor</th>"
         "<th>theme</th><th>recurrence</th></tr>",
@@ -242,9 +244,10 @@ def recommendations_html(page: Page) -> str:
             later = page.cite(p.doc_id_b, p.unit_id_b, p.conference_b, p.year_b)
             out.append(
                 f"<tr><td>{escape(p.text_a)}<br>{earlier}</td><td>{escape(p.text_b)}<br>{later}</td>"
-                f"<td class=num>{p.similarity:.2f}</td></tr>"
+                f"<td class=num>{p.similarity:.2f}<br><small>{escape(evidence(p))}</small></td></tr>"
             )
         out.append("</table>")
+    out.append(editions_html(data["recurrence_by_edition"]))
     left = data["recommendations_not_taken_up"]
     out.append("<h3>Earlier recommendations not taken up</h3>")
     if left.empty:
