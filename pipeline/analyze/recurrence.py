@@ -473,7 +473,7 @@ def rank_candidates(
     names = np.asarray(series, dtype=object)
     near_col = np.full(len(conf), -1)
     near_val = np.full(len(conf), -np.inf)
-    parts: list[pd.DataFrame] = []
+    parts: list[tuple[np.ndarray, ...]] = []  # one tuple of CANDIDATE_COLUMNS per edition
     for name in sorted({s for s in names.tolist() if s}):
         members = np.flatnonzero(names == name)
         for level in sorted(set(conf[members].tolist()))[1:]:
@@ -485,10 +485,14 @@ def rank_candidates(
             for start in range(0, len(later), chunk):
                 cols = later[start : start + chunk]
                 block = scorer.block(earlier, cols)
-                order = np.argsort(-block, axis=0, kind="stable")[:2]
-                first = order[0]
-                second = order[1] if len(earlier) > 1 else np.full(len(cols), -1)
                 at = np.arange(len(cols))
+                first = block.argmax(axis=0)  # the first maximum: the earliest group
+                second = np.full(len(cols), -1)
+                if len(earlier) > 1:
+                    value = block[first, at].copy()
+                    block[first, at] = -np.inf
+                    second = block.argmax(axis=0)
+                    block[first, at] = value
                 top1.append(earlier[first])
                 val1.append(block[first, at])
                 top2.append(np.where(second >= 0, earlier[np.maximum(second, 0)], -1))
@@ -502,26 +506,18 @@ def rank_candidates(
             best_of_a = row_best[np.searchsorted(earlier, a)]
             best_of_a2 = row_best[np.searchsorted(earlier, np.maximum(a2, earlier[0]))]
             parts.append(
-                pd.DataFrame(
-                    {
-                        "b": later,
-                        "a": a,
-                        "similarity": np.concatenate(val1),
-                        "mutual": best_of_a == later,
-                        "runner_up": a2,
-                        "runner_up_similarity": np.concatenate(val2),
-                        "runner_up_mutual": (a2 >= 0) & (best_of_a2 == later),
-                    }
-                )
-            )
+                (later, a, np.concatenate(val1), best_of_a == later, a2, np.concatenate(val2),
+                 (a2 >= 0) & (best_of_a2 == later))
+            )  # fmt: skip
             better = row_val > near_val[earlier]
             near_col[earlier[better]] = row_best[better]
             near_val[earlier[better]] = row_val[better]
     closest = {int(i): (int(near_col[i]), float(near_val[i])) for i in np.flatnonzero(near_col >= 0)}
-    empty = pd.DataFrame(columns=CANDIDATE_COLUMNS).astype(
-        {c: int for c in ("b", "a", "runner_up")} | {"similarity": float, "runner_up_similarity": float}
-    )
-    return (pd.concat(parts, ignore_index=True) if parts else empty), closest
+    empty: list[list] = [[] for _ in CANDIDATE_COLUMNS]
+    columns = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else empty
+    frame = pd.DataFrame(dict(zip(CANDIDATE_COLUMNS, columns, strict=True)))
+    types = {c: int for c in ("b", "a", "runner_up")} | {c: bool for c in ("mutual", "runner_up_mutual")}
+    return frame.astype(types | {"similarity": float, "runner_up_similarity": float}), closest
 
 
 # --------------------------------------------------------------------------- decision
