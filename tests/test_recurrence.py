@@ -347,3 +347,10 @@ def test_the_report_shows_each_edition_and_each_link_s_evidence():
         {"shared_terms": ["≈industry; outreach"], "runner_up_similarity": [0.12], "merged": [False]}
     )
     assert evidence(next(link.itertuples())) == "matched: ≈industry; outreach; runner-up (rank 2) 0.12"
+
+
+def test_the_rule_comes_from_the_settings_and_says_where_it_was_fitted():
+    shipped = Rule.from_settings({"recurrence_threshold": 0.3, "recurrence_margin": "0.05"})
+    assert (shipped.threshold, shipped.margin) == (0.3, 0.05) and "settings" in shipped.source
+    with pytest.raises(ValueError, match="must be numbers"):
+        Rule.from_settings({"recurrence_threshold": "gold", "recurrence_margin": 0})

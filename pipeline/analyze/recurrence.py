@@ -536,8 +536,14 @@ class Rule:
     def from_settings(cls, settings: Mapping[str, object]) -> Rule:
         """The rule of ``[analyze]``: ``recurrence_threshold``, ``recurrence_margin`` and
         ``recurrence_fitted_on`` (where the shipped values come from)."""
-        threshold = float(settings["recurrence_threshold"])  # type: ignore[arg-type]
-        margin = float(settings["recurrence_margin"])  # type: ignore[arg-type]
+        try:
+            threshold = float(settings["recurrence_threshold"])  # type: ignore[arg-type]
+            margin = float(settings["recurrence_margin"])  # type: ignore[arg-type]
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                "[analyze] recurrence_threshold and recurrence_margin must be numbers "
+                f"(fitted values: python -m tools.fit_recurrence): {error}"
+            ) from None
         source = str(settings.get("recurrence_fitted_on", "") or "settings: [analyze] recurrence_threshold")
         return cls(threshold, margin, source)
 
