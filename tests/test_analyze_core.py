@@ -11,12 +11,11 @@ from pipeline.analyze.corpus import conference_list, conferences, content_units,
 from pipeline.analyze.entity_counts import entity_counts
 from pipeline.analyze.keyness import keyness, log_likelihood
 from pipeline.analyze.recurrence import (
-    DEFAULT_THRESHOLD,
+    Rule,
     Vocabulary,
-    choose_threshold,
     find_recurring,
     recommendation_groups,
-    resolve_gold,
+    shipped_rule,
 )
 from pipeline.analyze.terms import UnitTerms
 from pipeline.analyze.theme_compare import compare_theme_models
@@ -258,30 +257,6 @@ def test_list_item_sentences_form_one_recommendation_and_sentences_get_context()
     assert groups.iloc[1]["text"] == "Fund it. It would help."
 
 
-def test_threshold_maximises_f1_on_gold_pairs():
-    candidates = pd.DataFrame({"a": [0, 1, 2, 3], "b": [10, 11, 12, 13], "similarity": [0.9, 0.8, 0.5, 0.2]})
-    gold = [(0, 10), (1, 11), (3, 13)]
-    chosen = choose_threshold(candidates, gold)
-    # top two: P=1, R=2/3 (F1 .8); all four: P=.75, R=1 (F1 .857) -> keep all, cut below .2
-    assert chosen is not None and chosen.value == pytest.approx(0.1)
-    assert "F1=0.86" in chosen.source
-    assert choose_threshold(candidates, [None]) is None
-
-
-def test_gold_prefixes_resolve_to_unique_recommendations():
-    groups = pd.DataFrame(
-        {
-            "text": [
-                "Governments should “coordinate” aid.",
-                "Regional  workshops could meet. They help.",
-                "Other",
-            ]
-        }
-    )
-    assert resolve_gold(groups, [('governments should "coordinate"', "They help")]) == [(0, 1)]
-    assert resolve_gold(groups, [("Nobody said this", "Other")]) == [None]
-
-
 def test_later_recommendations_take_up_earlier_ones_by_shared_terms_and_concepts():
     confs = conferences(docs(("old", "A", "2011", "ok"), ("new", "B", "2013", "ok")))
     words = {
@@ -307,21 +282,15 @@ def test_later_recommendations_take_up_earlier_ones_by_shared_terms_and_concepts
         found = words[(doc_id, unit_id)]
         return UnitTerms(words=[w for w in found if " " not in w], phrases=[w for w in found if " " in w])
 
-    _, _, default, _ = find_recurring(recs, units, confs, terms, vocabulary, gold_pairs=[])
-    assert default.value == DEFAULT_THRESHOLD and default.source.startswith("default")
-    # a number in the settings overrides the gold and the default
-    pairs, left, threshold, candidates = find_recurring(
-        recs, units, confs, terms, vocabulary, threshold_setting=0.2
-    )
-    assert threshold.value == 0.2 and "setting" in threshold.source
+    default = find_recurring(recs, units, confs, terms, vocabulary).rule
+    assert default == shipped_rule() and default.source.startswith("fitted on")
+    # a rule of the settings overrides the shipped one
+    found = find_recurring(recs, units, confs, terms, vocabulary, rule=Rule(0.2, 0.0, "mine"))
+    pairs, left, candidates = found.pairs, found.not_taken_up, found.candidates
+    assert set(pairs["threshold_source"]) == {"mine"}
     linked = set(zip(pairs["unit_id_a"], pairs["unit_id_b"], strict=True))
     assert ("1", "1") in linked  # shared words
     assert ("3", "2") in linked  # "private sector" and "industry" meet through the thesaurus
     assert not any(b == "3" for _, b in linked)  # nothing earlier speaks of media outreach
     assert list(left["unit_id"]) == ["2"] and set(left["year"]) == {"2011"}
     assert len(candidates) == 3  # every later recommendation has a best earlier match
-    # gold pairs choose the threshold that keeps exactly the gold link
-    gold = [("regional coordinator position", "regional coordinator")]
-    chosen, _, learnt, _ = find_recurring(recs, units, confs, terms, vocabulary, gold_pairs=gold)
-    assert learnt.source.startswith("gold")
-    assert list(zip(chosen["unit_id_a"], chosen["unit_id_b"], strict=True)) == [("1", "1")]

@@ -58,7 +58,8 @@ def conferences(documents: pd.DataFrame) -> pd.DataFrame:
     Contract: documents with ``status=error`` and undated documents (no date and no year,
     listed by ``undated``) are not in the result, so nothing built on it (shares, shifts,
     keyness, recurrence, counts per conference) places them in time. A document naming a
-    conference edition belongs to it; one that names none is grouped by its year.
+    conference edition belongs to it; one naming a conference without an edition belongs to
+    that conference's meeting of its year; one that names none is grouped by its year.
     ``conference_order`` is 0 for the earliest conference (by its earliest date, then its
     year); documents of one conference share it. ``series`` is the conference's name
     without the edition (empty for documents outside a series).
@@ -69,13 +70,16 @@ def conferences(documents: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=CONFERENCE_COLUMNS)
     docs["year"] = docs["year"].where(docs["year"] != "", docs["date"].str[:4])
     docs["conference"] = docs["conference"].where(docs["conference"] != "", docs["year"])
+    # a name without an edition ("Annual Dialogue on X") is one meeting a year
+    edition = docs.get("edition", pd.Series("", index=docs.index)).fillna("").astype(str).str.strip()
+    docs["_key"] = docs["conference"] + "\0" + docs["year"].where(edition == "", "")
     docs["_when"] = [_when(d, y) for d, y in zip(docs["date"], docs["year"], strict=True)]
-    first = docs.groupby("conference")["_when"].min()
-    first_year = docs.groupby("conference")["year"].min()
-    keys = sorted(first.index, key=lambda name: (first_year[name], first[name], name))
-    order = {name: i for i, name in enumerate(keys)}
-    docs["conference_order"] = docs["conference"].map(order).astype(int)
-    docs["year"] = docs["conference"].map(first_year)
+    first = docs.groupby("_key")["_when"].min()
+    first_year = docs.groupby("_key")["year"].min()
+    keys = sorted(first.index, key=lambda key: (first_year[key], first[key], key))
+    order = {key: i for i, key in enumerate(keys)}
+    docs["conference_order"] = docs["_key"].map(order).astype(int)
+    docs["year"] = docs["_key"].map(first_year)
     docs["conference_label"] = [
         f"{name} ({year})" if year and name != year else name
         for name, year in zip(docs["conference"], docs["year"], strict=True)

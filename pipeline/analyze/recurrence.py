@@ -28,14 +28,12 @@ them, or else is ``DEFAULT_THRESHOLD``.
 from __future__ import annotations
 
 import bisect
-import json
 import re
-import unicodedata
+import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, cached_property
-from pathlib import Path
+from functools import cached_property
 from typing import Protocol
 
 import numpy as np
@@ -46,8 +44,6 @@ from pipeline.analyze.terms import UnitTerms
 from pipeline.cache import sha256_text
 from pipeline.knowledge import data_path
 
-# What the seed gold gives (docs/recurrence.md), rounded; used when no gold pair resolves.
-DEFAULT_THRESHOLD = 0.22
 CONTEXT_WEIGHT = (1.0, 0.25)  # (refers back, does not)
 # BM25 saturation and length normalisation; b below the usual 0.75 because the texts are
 # one sentence or list item each (docs/recurrence.md shows the measured alternatives)
@@ -56,23 +52,27 @@ BM25_B = 0.3
 # A term of the later recommendation counts half when a third of the recommendation's
 # content words come before it, a quarter when two thirds do (docs/recurrence.md: the sweep)
 POSITION_HALF_LIFE = 1 / 3
-# How many recommendations of one later conference may take up the same earlier one: an
-# earlier recommendation that names several parties or actions is often split into a few
-# later ones (set by that reasoning, not measured into place: 1, 2, 3 score alike on gold)
-CAPACITY = 2
-# Earlier recommendations kept per later one for the matching
-TOP_K = 20
-MATCHINGS = ("greedy", "best")
 CONCEPT_PREFIX = "≈"
+SCOPES = ("series", "all")
+# How many matched terms a link shows as evidence
+SHOWN_TERMS = 8
 
 PAIR_COLUMNS = [
     "doc_id_a", "unit_id_a", "doc_id_b", "unit_id_b", "similarity",
     "conference_a", "year_a", "conference_b", "year_b", "text_a", "text_b",
-    "unit_ids_a", "unit_ids_b", "threshold", "threshold_source",
+    "unit_ids_a", "unit_ids_b", "shared_terms", "runner_up_doc_id", "runner_up_unit_id",
+    "runner_up_similarity", "margin", "merged", "threshold", "min_margin", "threshold_source",
 ]  # fmt: skip
 NOT_TAKEN_UP_COLUMNS = [
     "doc_id", "unit_id", "unit_ids", "conference", "year", "text",
     "closest_doc_id", "closest_unit_id", "closest_similarity", "threshold",
+]  # fmt: skip
+CANDIDATE_COLUMNS = [
+    "b", "a", "similarity", "mutual", "runner_up", "runner_up_similarity", "runner_up_mutual",
+]  # fmt: skip
+BY_EDITION_COLUMNS = [
+    "series", "edition", "conference", "year", "recommendations", "new",
+    "taken_up_from_earlier", "taken_up_later", "dropped",
 ]  # fmt: skip
 
 TermLookup = Callable[[str, str], UnitTerms]
@@ -310,6 +310,14 @@ class Scorer:
     documents: csr_matrix  # groups x terms: BM25 weight of each term in each group
     queries: csr_matrix  # groups x terms: position-weighted term counts of each group
     self_scores: np.ndarray  # each query's score against the group itself
+    names: list[str] = field(default_factory=list)  # the term of each column
+
+    def shared_terms(self, a: int, b: int) -> list[str]:
+        """The terms that make group ``a`` answer group ``b``, largest share of the score
+        first (thesaurus concepts marked ``≈``): the evidence a reader checks."""
+        contribution = self.documents[a].multiply(self.queries[b]).tocoo()
+        ranked = sorted(zip(contribution.data.tolist(), contribution.col.tolist(), strict=True), reverse=True)
+        return [self.names[c].replace("_", " ") for value, c in ranked[:SHOWN_TERMS] if value > 0]
 
     def block(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """``S[i, j]``: how well group ``rows[i]`` answers group ``cols[j]``, where 1 means as
@@ -389,7 +397,7 @@ def bm25_scorer(
     queries = matrix(queries_tf)
     # a query against the group itself (its own terms, without context): the best it can do
     self_scores = np.asarray(weights(matrix(own), mean_length).multiply(queries).sum(axis=1)).ravel()
-    return Scorer(weights(tf, mean_length), queries, np.where(self_scores > 0, self_scores, 1.0))
+    return Scorer(weights(tf, mean_length), queries, np.where(self_scores > 0, self_scores, 1.0), names)
 
 
 def query_terms(
@@ -423,185 +431,154 @@ def query_terms(
     return out
 
 
-def match(
-    scorer: Scorer,
-    conference_order: list[int],
-    matching: str = "greedy",
-    top_k: int = TOP_K,
-    chunk: int = 500,
-    capacity: int = CAPACITY,
-) -> tuple[pd.DataFrame, dict[int, tuple[int, float]]]:
-    """Each later recommendation's earlier match; and each earlier one's closest later one.
+def series_of(documents: pd.DataFrame, confs: pd.DataFrame, scope: str = "series") -> dict[str, str]:
+    """Each document's conference series; ``""`` for a document linked to none.
 
-    ``greedy``: each later recommendation takes up at most one earlier one, and within one
-    later conference each earlier one is taken up at most ``capacity`` times; pairs are
-    chosen most similar first (a stable matching) among each later recommendation's
-    ``top_k`` nearest. A recommendation that does not restate an earlier one then cannot
-    ride on the better match of another (an earlier sentence with a long paragraph as
-    context is near many). ``best``: each later recommendation's most similar earlier one,
-    independently.
-
-    Returns one row per later recommendation: ``a`` (earlier), ``b`` (later),
-    ``similarity`` and ``assigned`` (whether the pair is in the matching; if not, ``a`` is
-    its nearest earlier recommendation, which went to another). Groups are in conference,
-    document, unit order; ties go to the earlier group.
+    ``scope="series"``: the ``series`` ingest gives in documents.csv (the conference name
+    without its edition, as ``corpus.conferences`` passes it on); for a documents table
+    without that column, every document with a conference name is one series. A standalone
+    document (no conference name) is not part of one.
+    ``scope="all"``: every document in one series (links across any earlier document).
     """
-    if matching not in MATCHINGS:
-        raise ValueError(f"matching must be one of {MATCHINGS}, not {matching!r}")
+    if scope not in SCOPES:
+        raise ValueError(f"recurrence_scope must be one of {SCOPES}, not {scope!r}")
+    doc_ids = confs["doc_id"].astype(str).tolist()
+    if scope == "all":
+        return dict.fromkeys(doc_ids, "all")
+    docs = documents.assign(doc_id=documents["doc_id"].astype(str)).set_index("doc_id")
+    column = "series" if "series" in docs.columns else "conference"
+    names = docs[column] if column in docs.columns else pd.Series("", index=docs.index)
+    names = names.reindex(doc_ids).fillna("").astype(str).str.strip()
+    if column == "conference":
+        return {d: ("conferences" if name else "") for d, name in names.items()}
+    return dict(names.items())
+
+
+def rank_candidates(
+    scorer: Scorer, conference_order: Sequence[int], series: Sequence[str], chunk: int = 500
+) -> tuple[pd.DataFrame, dict[int, tuple[int, float]]]:
+    """For each later recommendation: its best and second-best earlier recommendation of the
+    same series, and whether each is *mutual* (the later one is the earlier one's best
+    match in that edition). And each earlier recommendation's closest later one.
+
+    Returns one row per later recommendation that has earlier ones: ``b`` (later), ``a``
+    (best earlier), ``similarity``, ``mutual``, ``runner_up`` (-1 when there is none),
+    ``runner_up_similarity``, ``runner_up_mutual``. Blocks of ``chunk`` later
+    recommendations at a time, so the full square matrix is never held. Ties go to the
+    earlier group.
+    """
     conf = np.asarray(conference_order)
-    near_col = np.full(len(conf), -1)  # each group's closest later group, and how close
+    names = np.asarray(series, dtype=object)
+    near_col = np.full(len(conf), -1)
     near_val = np.full(len(conf), -np.inf)
-    rows_out: list[dict] = []
-    for level in sorted(set(conf.tolist()))[1:]:
-        earlier = np.flatnonzero(conf < level)
-        later = np.flatnonzero(conf == level)
-        best: dict[int, tuple[int, float]] = {}
-        pool: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (similarity, later, earlier)
-        for start in range(0, len(later), chunk):
-            cols = later[start : start + chunk]
-            block = scorer.block(earlier, cols)
-            top = block.argmax(axis=0)  # the first maximum: the earliest group
-            best.update(
-                (int(j), (int(earlier[i]), float(block[i, c])))
-                for c, (j, i) in enumerate(zip(cols, top, strict=True))
-            )
-            near = block.argmax(axis=1)
-            value = block[np.arange(len(earlier)), near]
-            better = value > near_val[earlier]
-            near_col[earlier[better]] = cols[near[better]]
-            near_val[earlier[better]] = value[better]
-            if matching == "greedy":
-                rows, picked = _top_of_columns(block, top_k)
-                pool.append((block[rows, picked], cols[picked], earlier[rows]))
-        assigned: dict[int, tuple[int, float]] = {}
-        if matching == "greedy" and pool:
-            values, js, is_ = (np.concatenate(parts) for parts in zip(*pool, strict=True))
-            order = np.lexsort((is_, js, -values))  # most similar first, then b, then a
-            used: Counter[int] = Counter()
-            ranked = zip(values[order].tolist(), js[order].tolist(), is_[order].tolist(), strict=True)
-            for value, j, i in ranked:
-                if j not in assigned and used[i] < capacity:
-                    assigned[j] = (i, value)
-                    used[i] += 1
-        else:
-            assigned = {j: (i, v) for j, (i, v) in best.items() if v > 0}
-        for j in later.tolist():
-            i, value = assigned.get(j, best[j])
-            rows_out.append({"a": i, "b": j, "similarity": value, "assigned": j in assigned})
+    parts: list[tuple[np.ndarray, ...]] = []  # one tuple of CANDIDATE_COLUMNS per edition
+    for name in sorted({s for s in names.tolist() if s}):
+        members = np.flatnonzero(names == name)
+        for level in sorted(set(conf[members].tolist()))[1:]:
+            earlier = members[conf[members] < level]
+            later = members[conf[members] == level]
+            top1, val1, top2, val2 = [], [], [], []
+            row_best = np.full(len(earlier), -1)
+            row_val = np.full(len(earlier), -np.inf)
+            for start in range(0, len(later), chunk):
+                cols = later[start : start + chunk]
+                block = scorer.block(earlier, cols)
+                at = np.arange(len(cols))
+                first = block.argmax(axis=0)  # the first maximum: the earliest group
+                second = np.full(len(cols), -1)
+                if len(earlier) > 1:
+                    value = block[first, at].copy()
+                    block[first, at] = -np.inf
+                    second = block.argmax(axis=0)
+                    block[first, at] = value
+                top1.append(earlier[first])
+                val1.append(block[first, at])
+                top2.append(np.where(second >= 0, earlier[np.maximum(second, 0)], -1))
+                val2.append(np.where(second >= 0, block[np.maximum(second, 0), at], 0.0))
+                best = block.argmax(axis=1)
+                value = block[np.arange(len(earlier)), best]
+                better = value > row_val
+                row_best[better], row_val[better] = cols[best[better]], value[better]
+            a, a2 = np.concatenate(top1), np.concatenate(top2)
+            # each earlier group's best later group, looked up by position (earlier is sorted)
+            best_of_a = row_best[np.searchsorted(earlier, a)]
+            best_of_a2 = row_best[np.searchsorted(earlier, np.maximum(a2, earlier[0]))]
+            parts.append(
+                (later, a, np.concatenate(val1), best_of_a == later, a2, np.concatenate(val2),
+                 (a2 >= 0) & (best_of_a2 == later))
+            )  # fmt: skip
+            better = row_val > near_val[earlier]
+            near_col[earlier[better]] = row_best[better]
+            near_val[earlier[better]] = row_val[better]
     closest = {int(i): (int(near_col[i]), float(near_val[i])) for i in np.flatnonzero(near_col >= 0)}
-    columns = ["a", "b", "similarity", "assigned"]
-    return pd.DataFrame(rows_out, columns=columns).astype({"assigned": bool}), closest
+    empty: list[list] = [[] for _ in CANDIDATE_COLUMNS]
+    columns = [np.concatenate(c) for c in zip(*parts, strict=True)] if parts else empty
+    frame = pd.DataFrame(dict(zip(CANDIDATE_COLUMNS, columns, strict=True)))
+    types = {c: int for c in ("b", "a", "runner_up")} | {c: bool for c in ("mutual", "runner_up_mutual")}
+    return frame.astype(types | {"similarity": float, "runner_up_similarity": float}), closest
 
 
-def _top_of_columns(block: np.ndarray, k: int) -> tuple[np.ndarray, ...]:
-    """(row, column) of each column's ``k`` largest positive values, ties to the earlier
-    row: what a stable descending sort of each column would put first, without sorting."""
-    n = block.shape[0]
-    if n <= k:
-        return np.nonzero(block > 0)
-    kth = np.partition(block, n - k, axis=0)[n - k]  # each column's k-th largest value
-    above = block > kth
-    tied = block == kth
-    room = k - above.sum(axis=0)  # how many of the tied values fit, earliest rows first
-    chosen = above | tied
-    crowded = np.flatnonzero(tied.sum(axis=0) > room)  # columns where not every tie fits
-    if len(crowded):
-        ties = tied[:, crowded]
-        chosen[:, crowded] = above[:, crowded] | (ties & (np.cumsum(ties, axis=0) <= room[crowded]))
-    return np.nonzero(chosen & (block > 0))
-
-
-# --------------------------------------------------------------------------- threshold
-
-
-def _norm_text(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text)
-    text = text.replace("\u201c", '"').replace("\u201d", '"').replace("\u2019", "'")
-    return " ".join(text.lower().split())
-
-
-def load_gold_pairs(files: Iterable[Path]) -> list[tuple[str, str]]:
-    """Gold pairs (earlier text prefix, later text prefix) from gold JSON files."""
-    pairs = []
-    for file in sorted(files):
-        try:
-            data = json.loads(Path(file).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        for pair in data.get("recurring_recommendations", []) or []:
-            if isinstance(pair, list | tuple) and len(pair) == 2:
-                pairs.append((str(pair[0]), str(pair[1])))
-    return pairs
-
-
-def resolve_gold(
-    groups: pd.DataFrame, pairs: list[tuple[str, str]], conference_order: list[int] | None = None
-) -> list[tuple[int, int] | None]:
-    """Gold prefixes -> (group a, group b) row positions; None where a side matches no
-    recommendation (the extraction missed it, or the gold is about other memos) or the
-    match is ambiguous. With ``conference_order``, a must come from an earlier conference."""
-    texts = [_norm_text(t) for t in groups["text"]]
-    order = conference_order if conference_order is not None else [0] * len(texts)
-
-    @cache
-    def find(prefix: str) -> list[int]:
-        wanted = _norm_text(prefix)
-        hits = [i for i, text in enumerate(texts) if text.startswith(wanted)]
-        if not hits:  # the prefix of a later sentence of a list item
-            hits = [i for i, text in enumerate(texts) if f" {wanted}" in text]
-        exact = [i for i in hits if texts[i] == wanted]
-        return exact or hits
-
-    resolved: list[tuple[int, int] | None] = []
-    for a, b in pairs:
-        combos = [(i, j) for i in find(a) for j in find(b) if i != j]
-        if conference_order is not None:
-            combos = [(i, j) for i, j in combos if order[i] < order[j]]
-        resolved.append(combos[0] if len(combos) == 1 else None)
-    return resolved
+# --------------------------------------------------------------------------- decision
 
 
 @dataclass(frozen=True)
-class Threshold:
-    value: float
-    source: str  # how it was chosen, in words
+class Rule:
+    """When a later recommendation takes up an earlier one (``decide``). ``source`` says how
+    the numbers were chosen (shown in the tables, analysis.json and the report)."""
+
+    threshold: float
+    margin: float
+    source: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, object]) -> Rule:
+        """The rule of ``[analyze]``: ``recurrence_threshold``, ``recurrence_margin`` and
+        ``recurrence_fitted_on`` (where the shipped values come from)."""
+        try:
+            threshold = float(settings["recurrence_threshold"])  # type: ignore[arg-type]
+            margin = float(settings["recurrence_margin"])  # type: ignore[arg-type]
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                "[analyze] recurrence_threshold and recurrence_margin must be numbers "
+                f"(fitted values: python -m tools.fit_recurrence): {error}"
+            ) from None
+        source = str(settings.get("recurrence_fitted_on", "") or "settings: [analyze] recurrence_threshold")
+        return cls(threshold, margin, source)
 
 
-def choose_threshold(candidates: pd.DataFrame, gold: list[tuple[int, int] | None]) -> Threshold | None:
-    """The similarity cut that maximises F1 of the candidate pairs against the gold pairs.
+def shipped_rule() -> Rule:
+    """The rule of ``pipeline/data/defaults.toml``: fitted on the labelled series by
+    ``tools/fit_recurrence.py`` (docs/recurrence.md)."""
+    values = tomllib.loads(data_path("defaults.toml").read_text(encoding="utf-8"))["analyze"]
+    return Rule.from_settings(values)
 
-    The caller passes only candidates within the gold's own documents (the gold says
-    nothing about other memos). Among cuts with the best F1 the highest is kept (fewest
-    links), placed halfway to the next lower candidate. ``None`` when no gold pair could be
-    resolved or none is among the candidates (then F1 cannot guide the choice).
+
+def decide(candidates: pd.DataFrame, rule: Rule) -> pd.DataFrame:
+    """The links: (earlier ``a``, later ``b``) pairs a reader would call "taken up".
+
+    A later recommendation takes up its most similar earlier one when the pair is mutual
+    (no other recommendation of the later edition is closer to the earlier one), the
+    similarity reaches ``rule.threshold``, and it beats the runner-up by ``rule.margin``.
+    One earlier recommendation per later one, unless the two best are too close to tell
+    apart (within the margin) and both are mutual and reach the threshold: a later list
+    item that merges two earlier recommendations takes up both.
     """
-    found = [g for g in gold if g is not None]
-    if not found or candidates.empty:
-        return None
-    gold_set = set(found)
-    scored = candidates.sort_values("similarity", ascending=False, kind="stable")
-    sims = scored["similarity"].to_numpy()
-    hits = np.array([(a, b) in gold_set for a, b in zip(scored["a"], scored["b"], strict=True)])
-    best_f1, best_k = -1.0, 0
-    for k in range(1, len(scored) + 1):
-        if k < len(scored) and sims[k] == sims[k - 1]:
-            continue  # a cut cannot separate equal similarities
-        tp = int(hits[:k].sum())
-        precision, recall = tp / k, tp / len(gold)
-        f1 = 2 * precision * recall / (precision + recall) if tp else 0.0
-        if f1 > best_f1 + 1e-12:
-            best_f1, best_k = f1, k
-    if best_f1 <= 0:
-        return None
-    low = sims[best_k - 1]
-    high = sims[best_k] if best_k < len(sims) else 0.0
-    value = round(float((low + high) / 2), 4)
-    tp = int(hits[:best_k].sum())
-    source = (
-        f"gold: maximises F1 on {len(gold)} gold pairs ({len(found)} resolved): "
-        f"F1={best_f1:.2f}, {tp} of {best_k} links correct"
+    c = candidates
+    first = c["mutual"].astype(bool) & (c["similarity"] >= rule.threshold)
+    clear = first & (c["similarity"] - c["runner_up_similarity"] >= rule.margin)
+    merged = (
+        first & ~clear & c["runner_up_mutual"].astype(bool) & (c["runner_up_similarity"] >= rule.threshold)
     )
-    return Threshold(value, source)
+    links = c[merged | clear].assign(merged=merged[merged | clear])
+    second = c[merged].assign(
+        a=c.loc[merged, "runner_up"],
+        similarity=c.loc[merged, "runner_up_similarity"],
+        runner_up=c.loc[merged, "a"],
+        runner_up_similarity=c.loc[merged, "similarity"],
+        merged=True,
+    )
+    out = pd.concat([links, second]) if len(second) else links
+    return out.sort_values(["b", "similarity"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- outputs
@@ -609,41 +586,45 @@ def choose_threshold(candidates: pd.DataFrame, gold: list[tuple[int, int] | None
 
 def recurring_tables(
     groups: pd.DataFrame,
-    candidates: pd.DataFrame,
+    links: pd.DataFrame,
     closest: dict[int, tuple[int, float]],
-    threshold: Threshold,
+    rule: Rule,
     confs: pd.DataFrame,
+    shared: Callable[[int, int], list[str]] = lambda a, b: [],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """recurring_recommendations and recommendations_not_taken_up as tables: the matched
-    pairs that reach the threshold, and the earlier recommendations in none of them."""
+    """recurring_recommendations and recommendations_not_taken_up as tables: the links with
+    their evidence (``shared`` gives the matched terms of a pair), and the earlier
+    recommendations no later edition takes up (those of the last edition are not listed)."""
     info = confs.set_index("doc_id")[["conference", "year", "conference_order"]].to_dict("index")
-    last = confs["conference_order"].max() if len(confs) else -1
-    kept = candidates[_assigned(candidates) & (candidates["similarity"] >= threshold.value)]
     records = groups[["doc_id", "unit_id", "unit_ids", "text"]].to_dict("records")
     rows = []
-    for cand in kept.itertuples():
-        a, b = records[cand.a], records[cand.b]
+    for link in links.itertuples():
+        a, b = records[link.a], records[link.b]
+        runner = records[link.runner_up] if link.runner_up >= 0 else None
         rows.append(
             {
                 "doc_id_a": a["doc_id"], "unit_id_a": a["unit_id"],
                 "doc_id_b": b["doc_id"], "unit_id_b": b["unit_id"],
-                "similarity": cand.similarity,
+                "similarity": link.similarity,
                 "conference_a": info[a["doc_id"]]["conference"], "year_a": info[a["doc_id"]]["year"],
                 "conference_b": info[b["doc_id"]]["conference"], "year_b": info[b["doc_id"]]["year"],
                 "text_a": a["text"], "text_b": b["text"],
                 "unit_ids_a": a["unit_ids"], "unit_ids_b": b["unit_ids"],
-                "threshold": threshold.value, "threshold_source": threshold.source,
+                "shared_terms": "; ".join(shared(link.a, link.b)),
+                "runner_up_doc_id": runner["doc_id"] if runner else "",
+                "runner_up_unit_id": runner["unit_id"] if runner else "",
+                "runner_up_similarity": link.runner_up_similarity if runner else "",
+                "margin": round(link.similarity - link.runner_up_similarity, 6) if runner else "",
+                "merged": bool(link.merged),
+                "threshold": rule.threshold, "min_margin": rule.margin, "threshold_source": rule.source,
             }
         )  # fmt: skip
     pairs = pd.DataFrame(rows, columns=PAIR_COLUMNS)
-    if not pairs.empty:
-        pairs["_o"] = pairs["doc_id_b"].map(lambda d: info[d]["conference_order"])
-        pairs["_u"] = pd.to_numeric(pairs["unit_id_b"], errors="coerce")
-        pairs = pairs.sort_values(["_o", "doc_id_b", "_u"], kind="stable").drop(columns=["_o", "_u"])
-    taken = set(kept["a"])
+    last = _last_editions(confs, groups)
+    taken = set(links["a"].tolist())
     left = []
     for i, group in enumerate(records):
-        if i in taken or info[group["doc_id"]]["conference_order"] >= last:
+        if i in taken or (group["doc_id"] in last):
             continue
         near, value = closest.get(i, (None, 0.0))
         left.append(
@@ -654,18 +635,64 @@ def recurring_tables(
                 "closest_doc_id": records[near]["doc_id"] if near is not None else "",
                 "closest_unit_id": records[near]["unit_id"] if near is not None else "",
                 "closest_similarity": value if near is not None else "",
-                "threshold": threshold.value,
+                "threshold": rule.threshold,
             }
         )  # fmt: skip
     return pairs.reset_index(drop=True), pd.DataFrame(left, columns=NOT_TAKEN_UP_COLUMNS)
 
 
-def _assigned(candidates: pd.DataFrame) -> pd.Series:
-    """Which candidate pairs are in the matching (all of them for a table without the
-    column, as built by hand)."""
-    if "assigned" in candidates:
-        return candidates["assigned"].astype(bool)
-    return pd.Series(True, index=candidates.index)
+def _last_editions(confs: pd.DataFrame, groups: pd.DataFrame) -> set[str]:
+    """Documents of the last edition of their series, or of no series: nothing later could
+    take up their recommendations."""
+    series = groups.drop_duplicates("doc_id").set_index("doc_id")["series"]
+    order = confs.set_index("doc_id")["conference_order"]
+    frame = pd.DataFrame({"series": series, "order": order.reindex(series.index)})
+    last = frame.groupby("series")["order"].transform("max")
+    return set(frame.index[(frame["series"] == "") | (frame["order"] >= last)])
+
+
+def recurrence_by_edition(
+    groups: pd.DataFrame, links: pd.DataFrame, confs: pd.DataFrame
+) -> pd.DataFrame:
+    """Per edition of each series: how many recommendations it makes, how many take up an
+    earlier edition's (``taken_up_from_earlier``) and how many are ``new``; how many of its
+    own a later edition takes up, and how many are ``dropped`` (taken up by none; empty for
+    the last edition, which nothing follows yet)."""
+    if groups.empty:
+        return pd.DataFrame(columns=BY_EDITION_COLUMNS)
+    info = confs.set_index("doc_id")
+    frame = groups[["doc_id", "series"]].copy()
+    frame["conference"] = frame["doc_id"].map(info["conference"])
+    frame["year"] = frame["doc_id"].map(info["year"])
+    frame["conference_order"] = frame["doc_id"].map(info["conference_order"])
+    frame["takes_up"] = np.isin(np.arange(len(frame)), links["b"].to_numpy(dtype=int))
+    frame["taken_up"] = np.isin(np.arange(len(frame)), links["a"].to_numpy(dtype=int))
+    frame = frame[frame["series"] != ""]
+    table = (
+        frame.groupby(["series", "conference_order", "conference", "year"], sort=True)
+        .agg(recommendations=("doc_id", "size"), taken_up_from_earlier=("takes_up", "sum"),
+             taken_up_later=("taken_up", "sum"))
+        .reset_index()
+    )  # fmt: skip
+    table["new"] = table["recommendations"] - table["taken_up_from_earlier"]
+    last = table.groupby("series")["conference_order"].transform("max")
+    dropped = (table["recommendations"] - table["taken_up_later"]).astype(object)
+    table["dropped"] = dropped.where(table["conference_order"] < last, "")
+    table["edition"] = table.groupby("series").cumcount() + 1
+    return table[BY_EDITION_COLUMNS].reset_index(drop=True)
+
+
+@dataclass
+class Recurrence:
+    """What ``find_recurring`` finds: the link table with its evidence, the earlier
+    recommendations not taken up, the per-edition counts, the rule, and every later
+    recommendation's candidates (for measuring)."""
+
+    pairs: pd.DataFrame
+    not_taken_up: pd.DataFrame
+    by_edition: pd.DataFrame
+    rule: Rule
+    candidates: pd.DataFrame
 
 
 def find_recurring(
@@ -675,21 +702,25 @@ def find_recurring(
     terms: TermLookup,
     vocabulary: Vocabulary,
     background: Iterable[list[str]] = (),
-    gold_pairs: list[tuple[str, str]] | None = None,
-    threshold_setting: object = "gold",
+    rule: Rule | None = None,
+    series: Mapping[str, str] | None = None,
     features: FeatureLookup | None = None,
     query_cache: QueryCache | None = None,
     *,
-    matching: str = "greedy",
     half_life: float | None = POSITION_HALF_LIFE,
-) -> tuple[pd.DataFrame, pd.DataFrame, Threshold, pd.DataFrame]:
-    """Recurring pairs, earlier recommendations not taken up, the threshold, and every
-    later recommendation's match (``assigned`` says whether it is in the matching; kept for
-    the report and for measuring). ``matching`` and ``half_life``: see :func:`match` and
-    :meth:`Vocabulary.weighted`."""
+) -> Recurrence:
+    """Recurring recommendations between editions of one series (``series``: doc_id ->
+    series, ``""`` = none; by default every document is one series), decided by ``rule``."""
+    rule = rule or shipped_rule()
     order = confs.set_index("doc_id")["conference_order"].to_dict()
+    series = series if series is not None else dict.fromkeys(order, "all")
     recs = recs[recs["doc_id"].isin(order)]
     groups = recommendation_groups(recs, units)
+    groups["series"] = groups["doc_id"].map(lambda d: series.get(d, "")).astype(str)
+    empty = pd.DataFrame(columns=CANDIDATE_COLUMNS)
+    candidates: pd.DataFrame = empty
+    closest: dict[int, tuple[int, float]] = {}
+    shared: Callable[[int, int], list[str]] = lambda a, b: []  # noqa: E731
     if not groups.empty:
         groups["_o"] = groups["doc_id"].map(order)
         groups["_u"] = pd.to_numeric(groups["unit_id"], errors="coerce")
@@ -698,41 +729,19 @@ def find_recurring(
         scorer = bm25_scorer(
             groups, terms, vocabulary, list(background), features, query_cache, half_life=half_life
         )
-        candidates, closest = match(scorer, [order[d] for d in groups["doc_id"]], matching)
-    else:
-        candidates, closest = pd.DataFrame(columns=["a", "b", "similarity", "assigned"]), {}
-    threshold = _threshold(groups, candidates, gold_pairs or [], threshold_setting, order)
-    pairs, left = recurring_tables(groups, candidates, closest, threshold, confs)
+        conf = [order[d] for d in groups["doc_id"]]
+        candidates, closest = rank_candidates(scorer, conf, groups["series"].tolist())
+        shared = scorer.shared_terms
+    links = decide(candidates, rule) if len(candidates) else candidates.assign(merged=False)
+    pairs, left = recurring_tables(groups, links, closest, rule, confs, shared)
+    by_edition = recurrence_by_edition(groups, links, confs)
     doc_ids, unit_ids = groups["doc_id"].to_numpy(), groups["unit_id"].to_numpy()
     a, b = candidates["a"].to_numpy(dtype=int), candidates["b"].to_numpy(dtype=int)
+    runner, texts = candidates["runner_up"].to_numpy(dtype=int), groups["text"].to_numpy(dtype=object)
+    linked = set(zip(links["a"].tolist(), links["b"].tolist(), strict=True))
     candidates = candidates.assign(
-        doc_id_a=doc_ids[a], unit_id_a=unit_ids[a], doc_id_b=doc_ids[b], unit_id_b=unit_ids[b]
-    )
-    return pairs, left, threshold, candidates
-
-
-def _threshold(
-    groups: pd.DataFrame,
-    candidates: pd.DataFrame,
-    gold_pairs: list[tuple[str, str]],
-    setting: object,
-    conference_order: Mapping[str, int],
-) -> Threshold:
-    if not isinstance(setting, str) or setting.strip().lower() != "gold":
-        try:
-            return Threshold(float(setting), "setting analyze.recurrence_threshold")  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            pass
-    gold = resolve_gold(groups, gold_pairs, [conference_order[d] for d in groups["doc_id"]])
-    doc_ids = groups["doc_id"].to_numpy()
-    covered = list({doc_ids[i] for pair in gold if pair for i in pair})
-    mask = np.isin(doc_ids[candidates["a"].to_numpy(dtype=int)], covered) & np.isin(
-        doc_ids[candidates["b"].to_numpy(dtype=int)], covered
-    )
-    # only pairs the matching makes can be links: the cut is chosen among them
-    chosen = choose_threshold(
-        candidates[np.asarray(mask, dtype=bool) & _assigned(candidates).to_numpy()], gold
-    )
-    if chosen is None:
-        return Threshold(DEFAULT_THRESHOLD, "default (no gold pair found among these recommendations)")
-    return chosen
+        doc_id_a=doc_ids[a], unit_id_a=unit_ids[a], doc_id_b=doc_ids[b], unit_id_b=unit_ids[b],
+        text_a=texts[a], text_b=texts[b], text_runner_up=np.where(runner >= 0, texts[runner], ""),
+        linked=[(i, j) in linked for i, j in zip(a.tolist(), b.tolist(), strict=True)],
+    )  # fmt: skip
+    return Recurrence(pairs, left, by_edition, rule, candidates)

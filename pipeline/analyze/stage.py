@@ -24,18 +24,18 @@ import pandas as pd
 
 from pipeline.analyze.term_cache import Terms, features_fingerprint, term_units, unit_features, unit_terms
 from pipeline.cache import DocumentCache, Step, code_fingerprint
-from pipeline.config import Context, gold_files
+from pipeline.config import Context
 from pipeline.tableio import output_batch, read_table, write_table, write_text
 
 if TYPE_CHECKING:
-    from pipeline.analyze.recurrence import Vocabulary
+    from pipeline.analyze.recurrence import Recurrence, Rule, Vocabulary
     from pipeline.analyze.themes import ThemeSettings
 
 INPUTS = ("documents", "units", "entities", "recommendations")
 OUTPUTS = (
     "themes", "theme_shares", "unit_themes", "theme_models", "keyness",
-    "recurring_recommendations", "recommendations_not_taken_up", "entity_counts",
-    "recommendation_themes",
+    "recurring_recommendations", "recommendations_not_taken_up", "recurrence_by_edition",
+    "entity_counts", "recommendation_themes",
 )  # fmt: skip
 ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3"]
 RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue"]
@@ -48,15 +48,9 @@ def _read_optional(path: Path, columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame(columns=columns)
 
 
-def _inputs(ctx: Context) -> list[Path]:
-    """The tables read, and the gold files the recurrence threshold is learnt from."""
-    gold = gold_files(ctx.settings)
-    return [*(ctx.paths.table(n) for n in INPUTS), *gold]
-
-
 STEP = Step(
     "analyze",
-    inputs=_inputs,
+    inputs=lambda ctx: [ctx.paths.table(n) for n in INPUTS],
     outputs=lambda ctx: [*(ctx.paths.table(n) for n in OUTPUTS), ctx.paths.processed / "analysis.json"],
     settings_sections=("analyze", "extract"),  # extract: the spaCy model the terms come from
     code_paths=("analyze", "nlp.py"),
@@ -77,10 +71,9 @@ def run(ctx: Context) -> dict:
     from pipeline.runner import fork_map
 
     settings = dict(ctx.settings["analyze"])
-    gold = gold_files(ctx.settings)
-    found = _read_inputs(ctx, settings, gold)
+    found = _read_inputs(ctx, settings)
     results = fork_map(_one_analysis, ANALYSES, found, jobs=ctx.jobs)
-    return _write_outputs(ctx, found, dict(zip(ANALYSES, results, strict=True)), gold, fingerprint)
+    return _write_outputs(ctx, found, dict(zip(ANALYSES, results, strict=True)), fingerprint)
 
 
 THEME_UNIT_COLUMNS = ("doc_id", "unit_id", "conference", "year", "text")
@@ -106,7 +99,8 @@ class AnalysisInputs:
     terms: Terms
     vocabulary: Vocabulary
     features: dict[tuple[str, str], list[str]]  # what recurrence compares of each unit
-    gold_pairs: list[tuple[str, str]]
+    rule: Rule  # when a later recommendation takes up an earlier one
+    series: dict[str, str]  # doc_id -> its conference series ("" = linked to none)
     theme_settings: ThemeSettings
     settings: dict  # the [analyze] section
     cache_root: str
@@ -114,9 +108,9 @@ class AnalysisInputs:
     jobs: int
 
 
-def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> AnalysisInputs:
+def _read_inputs(ctx: Context, settings: dict) -> AnalysisInputs:
     from pipeline.analyze.corpus import conference_list, conferences, content_units
-    from pipeline.analyze.recurrence import Vocabulary, load_concepts, load_gold_pairs
+    from pipeline.analyze.recurrence import Rule, Vocabulary, load_concepts, series_of
     from pipeline.analyze.terms import display_table, load_word_list
     from pipeline.analyze.themes import ThemeSettings
 
@@ -153,7 +147,8 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> AnalysisInpu
         terms=terms,
         vocabulary=vocabulary,
         features=unit_features(ctx, by_document, terms, vocabulary),
-        gold_pairs=load_gold_pairs(gold),
+        rule=Rule.from_settings(settings),
+        series=series_of(documents, confs, str(settings.get("recurrence_scope", "series"))),
         theme_settings=ThemeSettings.from_settings(settings),
         settings=settings,
         cache_root=str(paths.cache),
@@ -233,7 +228,7 @@ def _mentions_by_unit(entities: pd.DataFrame, keys: list[tuple[str, str]]) -> li
     return [found.get(k, []) for k in keys]
 
 
-def _recurrence(found: AnalysisInputs) -> tuple:
+def _recurrence(found: AnalysisInputs) -> Recurrence:
     """Recurring recommendations (``recurrence.find_recurring``)."""
     from pipeline.analyze.recurrence import find_recurring
     from pipeline.analyze.terms import UnitTerms
@@ -257,8 +252,8 @@ def _recurrence(found: AnalysisInputs) -> tuple:
         lambda d, u: terms.get((d, u), UnitTerms()),
         vocabulary,
         [features[k] for k in content_keys],
-        found.gold_pairs,
-        found.settings.get("recurrence_threshold", "gold"),
+        found.rule,
+        found.series,
         features_of,
         queries,
     )
@@ -267,15 +262,16 @@ def _recurrence(found: AnalysisInputs) -> tuple:
 
 
 def _write_outputs(
-    ctx: Context, found: AnalysisInputs, results: dict[str, Any], gold: list[Path], fingerprint: str
+    ctx: Context, found: AnalysisInputs, results: dict[str, Any], fingerprint: str
 ) -> dict:
     """Every analysis table and analysis.json, published together."""
     from pipeline.analyze.entity_counts import ENTITY_COUNT_COLUMNS, entity_counts
-    from pipeline.analyze.recurrence import NOT_TAKEN_UP_COLUMNS, PAIR_COLUMNS
+    from pipeline.analyze.recurrence import BY_EDITION_COLUMNS, NOT_TAKEN_UP_COLUMNS, PAIR_COLUMNS
 
     paths = ctx.paths
     themed: ThemeResult = results["themes"]
-    pairs, not_taken, threshold, _ = results["recurrence"]
+    recurrence: Recurrence = results["recurrence"]
+    pairs, rule = recurrence.pairs, recurrence.rule
     key = results["keyness"]
     no_entities = pd.DataFrame(columns=ENTITY_COUNT_COLUMNS)
     counts = entity_counts(found.entities, found.confs) if len(found.entities) else no_entities
@@ -291,10 +287,11 @@ def _write_outputs(
         "recommendations_table": found.recs is not None,
         "entities_table": paths.table("entities").exists(),
         "n_recommendations": int(len(recs)),
-        "recurrence_threshold": threshold.value,
-        "recurrence_threshold_source": threshold.source,
+        "recurrence_threshold": rule.threshold,
+        "recurrence_margin": rule.margin,
+        "recurrence_threshold_source": rule.source,
+        "recurrence_scope": str(found.settings.get("recurrence_scope", "series")),
         "n_recurring_pairs": int(len(pairs)),
-        "gold_files": [g.name for g in gold],
     }
     with output_batch():  # the analysis tables appear together or not at all
         write_table(key, paths.table("keyness"))
@@ -305,13 +302,15 @@ def _write_outputs(
         write_table(themed.selection, paths.table("theme_models"))
         write_table(recommendation_themes(recs, themed), paths.table("recommendation_themes"))
         write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
-        write_table(not_taken[NOT_TAKEN_UP_COLUMNS], paths.table("recommendations_not_taken_up"))
+        not_taken = recurrence.not_taken_up[NOT_TAKEN_UP_COLUMNS]
+        write_table(not_taken, paths.table("recommendations_not_taken_up"))
+        write_table(recurrence.by_edition[BY_EDITION_COLUMNS], paths.table("recurrence_by_edition"))
         write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
         STEP.record(ctx, fingerprint)
     print(
         f"analyze: {summary['n_content_units']} units in {summary['n_conferences']} conferences, "
         f"{themed.k} themes ({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring "
-        f"recommendations (threshold {threshold.value:g}: {threshold.source.split(':')[0]})",
+        f"recommendations (threshold {rule.threshold:g}, margin {rule.margin:g}: {rule.source})",
         file=sys.stderr,
     )
     return summary

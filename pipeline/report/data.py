@@ -21,7 +21,7 @@ from pipeline.tableio import read_table
 TABLES = (
     "documents", "units", "themes", "theme_shares", "unit_themes", "theme_models", "keyness",
     "recurring_recommendations", "recommendations_not_taken_up", "entity_counts",
-    "recommendations", "recommendation_themes", "entities",
+    "recommendations", "recommendation_themes", "entities", "recurrence_by_edition",
 )  # fmt: skip
 NUMERIC = {
     "theme_shares": ["share", "n_units", "n_conference_units", "conference_order"],

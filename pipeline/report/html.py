@@ -33,6 +33,7 @@ from pipeline.report.data import (
     top_keyness_terms,
     unit_order,
 )  # fmt: skip
+from pipeline.report.recurrence import editions_html, evidence
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:0;
@@ -414,7 +415,8 @@ def recommendations_html(page: Page) -> str:
         actors_html(page, recs),
         "<h3>Every recommendation</h3>"
         "<p class=muted>A later recommendation <i>takes up</i> an earlier one when their similarity "
-        f"reaches {escape(str(analysis.get('recurrence_threshold', '?')))} "
+        f"reaches {escape(str(analysis.get('recurrence_threshold', '?')))} and beats the runner-up by "
+        f"{escape(str(analysis.get('recurrence_margin', '?')))}, the two being each other's best match "
         f"({escape(str(analysis.get('recurrence_threshold_source', '')))}).</p>",
         "<table class=paged><thead><tr><th>conference</th><th>unit</th><th>recommendation</th><th>actor</th>"
         "<th>theme</th><th>recurrence</th></tr></thead><tbody>",
@@ -457,9 +459,10 @@ def recommendations_html(page: Page) -> str:
             later = page.cite(p.doc_id_b, p.unit_id_b, p.conference_b, p.year_b)
             out.append(
                 f"<tr><td>{escape(p.text_a)}<br>{earlier}</td><td>{escape(p.text_b)}<br>{later}</td>"
-                f"<td class=num>{p.similarity:.2f}</td></tr>"
+                f"<td class=num>{p.similarity:.2f}<br><small>{escape(evidence(p))}</small></td></tr>"
             )
         out.append("</tbody></table>")
+    out.append(editions_html(data["recurrence_by_edition"]))
     left = data["recommendations_not_taken_up"]
     out.append("<h3>Earlier recommendations not taken up</h3>")
     if left.empty:
