@@ -43,7 +43,7 @@ OUTPUTS = (
     "themes", "theme_shares", "unit_themes", "theme_models", "keyness",
     "recurring_recommendations", "recommendations_not_taken_up", "entity_counts",
 )  # fmt: skip
-ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3"]
+ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3", "kind", "in_boilerplate"]
 RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "theme"]
 DEFAULT_GOLD = ("tests/gold/*.json",)
 # Columns of recommendations.csv (extract's table) that this stage fills in place.

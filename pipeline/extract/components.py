@@ -21,7 +21,14 @@ from spacy.util import filter_spans, minibatch
 
 from pipeline.extract.acronyms import find_definitions
 from pipeline.extract.cues import CueLexicon, find_cue
-from pipeline.extract.gazetteer import Knowledge, load_knowledge, looks_like_code, reads_as_org_name
+from pipeline.extract.gazetteer import (
+    Knowledge,
+    governing_head,
+    load_knowledge,
+    looks_like_code,
+    strip_article,
+    title_cased,
+)
 
 for _name, _default in (
     ("kind", ""),
@@ -156,12 +163,16 @@ def acronym_finder(doc: Doc) -> Doc:
 class EntityResolver:
     """One clean entity list per unit in ``doc.ents``: ORG, COUNTRY, REGION.
 
-    Gazetteer matches win over the model, longest first. A model ORG span is kept only when
-    it reads like a name ("National University of Malaysia"): title case, an organization
-    head word, not a heading, not inside a quoted title, not a bare generic word. A country
-    or region named inside an organization's name is not a mention of it, and a body named
-    just before "Resolution" is naming a document. Codes ("US", "IAEA") are not read inside
-    all-capital text. ``span.id_`` holds the canonical name, ``span.kb_id_`` the ISO3 code.
+    Gazetteer matches win over the model, longest first. Organizations the gazetteer does not
+    know come from the model's ORG spans and from title-case runs around an organization
+    head word ("National Nuclear Regulator", "Ministry of Foreign Affairs of Kenya") the
+    model missed. Such a span is kept only when it reads like a name: title case, an
+    organization head word, not in a title-case heading, not inside a quoted title, not a bare
+    generic word; it is cut before an acronym in parentheses and before "of <country>'s"
+    (the country owns the next body). A country or region named inside an organization's name
+    is not a mention of it, and a body named just before "Resolution" is naming a document.
+    Codes ("US", "IAEA") are not read inside all-capital text. ``span.id_`` holds the
+    canonical name, ``span.kb_id_`` the ISO3 code.
     """
 
     def __init__(self, knowledge: Knowledge) -> None:
@@ -170,6 +181,10 @@ class EntityResolver:
         self.strip_leading = set(org.get("strip_leading", []))
         self.followers = set(org.get("document_followers", []))
         self.known_orgs = knowledge.org_names
+        self.countries = knowledge.country_names
+        self.name_pattern = head_word_pattern(org)
+        self.heads = set(org.get("head_words", []))
+        self.connectors = set(org.get("connectors", []))
 
     def __call__(self, doc: Doc) -> Doc:
         shouting = not any(c.islower() for c in doc.text)
@@ -177,9 +192,10 @@ class EntityResolver:
             [s for s in doc.spans.get("gazetteer", []) if not (shouting and looks_like_code(s.text))]
         )
         gazetteer = [s for s in gazetteer if not (s.label_ == "ORG" and self._names_document(s))]
-        model = [
-            s for s in (self._clean_model_org(e) for e in doc.ents if e.label_ == "ORG") if s is not None
-        ]
+        model_orgs = [e for e in doc.ents if e.label_ == "ORG"]
+        candidates = model_orgs + self._head_word_spans(doc, model_orgs)
+        parts = [part for span in candidates for part in self._split_joined(span)]
+        model = [s for s in (self._clean_model_org(e) for e in parts) if s is not None]
         kept_model = []
         for span in model:
             overlapping = [g for g in gazetteer if g.start < span.end and span.start < g.end]
@@ -198,25 +214,74 @@ class EntityResolver:
         doc.spans["model_orgs"] = [s for s in kept_model if s in final]
         return doc
 
+    def _head_word_spans(self, doc: Doc, model_orgs: list[Span]) -> list[Span]:
+        """Title-case runs around a head word that no model ORG span overlaps."""
+        if self.name_pattern is None or not doc._.needs_ner:
+            return []
+        spans = []
+        for match in self.name_pattern.finditer(doc.text):
+            span = doc.char_span(*match.span(), alignment_mode="contract")
+            if span is not None and not any(m.start < span.end and span.start < m.end for m in model_orgs):
+                spans.append(span)
+        return spans
+
+    def _split_joined(self, span: Span) -> list[Span]:
+        """Two bodies joined by "and" ("Ministry of Defence and Customs Service") as two spans;
+        one name with "and" inside ("Department of Trade and Industry") as it is."""
+        for token in span:
+            if token.text in {"and", "&"} and token.i > span.start:
+                before, after = span.doc[span.start : token.i], span.doc[token.i + 1 : span.end]
+                if self.heads & {t.text for t in before} and self.heads & {t.text for t in after}:
+                    return [before, after]
+        return [span]
+
     def _names_document(self, span: Span) -> bool:
         return span.end < len(span.doc) and span.doc[span.end].text in self.followers
 
     def _clean_model_org(self, ent: Span) -> Span | None:
         doc = ent.doc
-        if doc._.kind == "heading":
+        if doc._.kind == "heading" and title_cased([t.text for t in doc], self.rules):
             return None
         start, end = ent.start, ent.end
+        end = next((t.i for t in doc[start:end] if t.text == "("), end)
         while start < end and doc[start].text in self.strip_leading:
             start += 1
-        while end > start and (doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct):
+        while end > start and (
+            doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct or doc[end - 1].text in self.connectors
+        ):
             end -= 1
+        end = self._before_owner_country(doc, start, end)
         words = doc[start:end]
-        if not reads_as_org_name([t.text for t in words], self.rules) or self._names_document(words):
+        head = governing_head([t.text for t in words], self.rules)
+        if head is None or self._names_document(words):
             return None
         if any(m.start() <= words.start_char < m.end() for m in QUOTED.finditer(doc.text)):
             return None
         canonical = self.known_orgs.get(words.text.lower(), words.text)
         return Span(doc, start, end, label="ORG", span_id=canonical)
+
+    def _before_owner_country(self, doc: Doc, start: int, end: int) -> int:
+        """The end of "Department of Foreign Trade" in "Department of Foreign Trade of
+        Thailand's Ministry": a country in the possessive belongs to the next body."""
+        if end >= len(doc) or doc[end].text not in POSSESSIVE:
+            return end
+        for i in range(end - 2, start, -1):
+            if doc[i].text == "of" and strip_article(doc[i + 1 : end].text).lower() in self.countries:
+                return i
+        return end
+
+
+def head_word_pattern(org_rules: dict) -> re.Pattern[str] | None:
+    """Up to five capitalised words, an organization head word, then up to two "of/for/on …"
+    groups of capitalised words ("Ministry of Science and Technology")."""
+    heads = org_rules.get("head_words", [])
+    if not heads:
+        return None
+    word = r"[A-Z0-9][\w'’&.\-]*"
+    links = r"(?:of|for|on|against|in)"
+    group = rf"\s+{links}\s+(?:the\s+)?{word}(?:\s+(?:and\s+|&\s+)?{word})*"
+    head = "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
+    return re.compile(rf"\b(?:{word}\s+){{0,5}}(?:{head})\b(?:{group}){{0,2}}")
 
 
 @Language.factory("entity_resolver", default_config={"data_dir": ""})
