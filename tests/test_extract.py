@@ -378,12 +378,20 @@ def test_bodies_nobody_listed_are_found_by_their_head_word() -> None:
 
 
 def test_two_bodies_joined_by_and_are_two_mentions() -> None:
-    found = entities_of("The Ministry of Defence and Border Guard Service of Ghana reported.")
+    found = entities_of("The Ministry of Defence and Border Guard Service reported to Ghana.")
     assert names(found) == ["Ministry of Defence", "Border Guard Service"]
     assert names(found, "COUNTRY") == ["Ghana"]
     assert names(entities_of("Staff of the Department of Mines and Energy reported.")) == [
         "Department of Mines and Energy"
     ]
+
+
+def test_a_name_the_model_cuts_short_is_read_to_its_end_with_an_acronym_in_any_language() -> None:
+    found = entities_of(
+        "Trainers from the Lusitanian Agency for Radiological and Nuclear Protection (ALPRN) "
+        "spoke; the ALPRN will host the next round."
+    )
+    assert names(found) == ["Lusitanian Agency for Radiological and Nuclear Protection (ALPRN)"] * 2
 
 
 def test_a_title_case_heading_is_not_read_as_names_but_a_field_line_is() -> None:
@@ -426,9 +434,11 @@ def test_a_possessive_before_a_body_names_its_owner(tmp_path: Path) -> None:
     found = entities_of("Ghana's Radiation Protection Board and the Kenya Revenue Authority spoke.")
     assert names(found, "COUNTRY") == ["Ghana"]  # a possessive counts; a name's own word does not
     found = entities_of("The Bureau of Standards of Ghana's Ministry of Trade took part.")
-    assert names(found) == ["Bureau of Standards", "Ministry of Trade"] and names(found, "COUNTRY") == [
-        "Ghana"
-    ]
+    assert names(found) == ["Bureau of Standards", "Ministry of Trade"]
+    assert names(found, "COUNTRY") == ["Ghana"]
+    found = entities_of("The Ministry of the Interior of Togo and the Central Bank of Togo met.")
+    assert names(found) == ["Ministry of the Interior", "Central Bank of Togo"]
+    assert names(found, "COUNTRY") == ["Togo"]  # after a complete name the state is its owner
 
 
 def test_cities_demonyms_and_capitals_for_governments_are_not_countries() -> None:

@@ -164,12 +164,13 @@ class EntityResolver:
     """One clean entity list per unit in ``doc.ents``: ORG, COUNTRY, REGION.
 
     Gazetteer matches win over the model, longest first. Organizations the gazetteer does not
-    know come from the model's ORG spans and from title-case runs around an organization
-    head word ("National Nuclear Regulator", "Ministry of Foreign Affairs of Kenya") the
-    model missed. Such a span is kept only when it reads like a name: title case, an
+    know come from title-case runs around an organization head word ("National Nuclear
+    Regulator", "Ministry of Foreign Affairs of Kenya") and from the model's ORG spans
+    outside them. Such a span is kept only when it reads like a name: title case, an
     organization head word, not in a title-case heading, not inside a quoted title, not a bare
-    generic word; it is cut before an acronym in parentheses and before "of <country>'s"
-    (the country owns the next body). A country or region named inside an organization's name
+    generic word; it is cut before an acronym in parentheses, before "of <country>'s"
+    (the country owns the next body) and before a state that follows a complete name
+    ("Ministry of Foreign Affairs of Kenya"). A country or region named inside an organization's name
     is not a mention of it, and a body named just before "Resolution" is naming a document.
     Codes ("US", "IAEA") are not read inside all-capital text. ``span.id_`` holds the
     canonical name, ``span.kb_id_`` the ISO3 code.
@@ -185,6 +186,7 @@ class EntityResolver:
         self.name_pattern = head_word_pattern(org)
         self.heads = set(org.get("head_words", []))
         self.connectors = set(org.get("connectors", []))
+        self.links = self.connectors - {"and", "&", "the"}
 
     def __call__(self, doc: Doc) -> Doc:
         shouting = not any(c.islower() for c in doc.text)
@@ -192,8 +194,14 @@ class EntityResolver:
             [s for s in doc.spans.get("gazetteer", []) if not (shouting and looks_like_code(s.text))]
         )
         gazetteer = [s for s in gazetteer if not (s.label_ == "ORG" and self._names_document(s))]
-        model_orgs = [e for e in doc.ents if e.label_ == "ORG"]
-        candidates = model_orgs + self._head_word_spans(doc, model_orgs)
+        model_orgs = [t for t in (self._trimmed(e) for e in doc.ents if e.label_ == "ORG") if t is not None]
+        runs = [
+            r
+            for r in self._head_word_spans(doc)
+            if all(self._extends(r, m) for m in model_orgs if r.start < m.end and m.start < r.end)
+        ]
+        candidates = [m for m in model_orgs if not any(r.start < m.end and m.start < r.end for r in runs)]
+        candidates += runs
         parts = [part for span in candidates for part in self._split_joined(span)]
         model = [s for s in (self._clean_model_org(e) for e in parts) if s is not None]
         kept_model = []
@@ -214,16 +222,34 @@ class EntityResolver:
         doc.spans["model_orgs"] = [s for s in kept_model if s in final]
         return doc
 
-    def _head_word_spans(self, doc: Doc, model_orgs: list[Span]) -> list[Span]:
-        """Title-case runs around a head word that no model ORG span overlaps."""
+    def _head_word_spans(self, doc: Doc) -> list[Span]:
+        """Title-case runs around a head word; where one holds a model ORG span, the run
+        is the name (the small model often stops early: "Moroccan Agency" of "Moroccan Agency
+        for Nuclear and Radiological Safety")."""
         if self.name_pattern is None or not doc._.needs_ner:
             return []
-        spans = []
-        for match in self.name_pattern.finditer(doc.text):
-            span = doc.char_span(*match.span(), alignment_mode="contract")
-            if span is not None and not any(m.start < span.end and span.start < m.end for m in model_orgs):
-                spans.append(span)
-        return spans
+        spans = (
+            doc.char_span(*m.span(), alignment_mode="contract") for m in self.name_pattern.finditer(doc.text)
+        )
+        trimmed = (self._trimmed(span) for span in spans if span is not None)
+        return [span for span in trimmed if span is not None]
+
+    def _extends(self, run: Span, model_span: Span) -> bool:
+        """Does the title-case run hold the model's span and carry it on through "of", "for" …
+        ("the Moroccan Agency for" -> "Moroccan Agency for Nuclear Safety")? Not through a
+        next capitalised word or "and" ("Department of Trade Date and Venue", a field label)."""
+        doc, start, end = model_span.doc, model_span.start, model_span.end
+        if not (run.start <= start and end <= run.end):
+            return False
+        return run.end == end or doc[end - 1].text in self.links or doc[end].text in self.links
+
+    def _trimmed(self, ent: Span) -> Span | None:
+        """The span without leading "the" and such, cut before a parenthesis."""
+        doc, start = ent.doc, ent.start
+        end = next((t.i for t in ent if t.text == "("), ent.end)
+        while start < end and doc[start].text in self.strip_leading:
+            start += 1
+        return doc[start:end] if start < end else None
 
     def _split_joined(self, span: Span) -> list[Span]:
         """Two bodies joined by "and" ("Ministry of Defence and Customs Service") as two spans;
@@ -243,9 +269,6 @@ class EntityResolver:
         if doc._.kind == "heading" and title_cased([t.text for t in doc], self.rules):
             return None
         start, end = ent.start, ent.end
-        end = next((t.i for t in doc[start:end] if t.text == "("), end)
-        while start < end and doc[start].text in self.strip_leading:
-            start += 1
         while end > start and (
             doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct or doc[end - 1].text in self.connectors
         ):
@@ -261,27 +284,31 @@ class EntityResolver:
         return Span(doc, start, end, label="ORG", span_id=canonical)
 
     def _before_owner_country(self, doc: Doc, start: int, end: int) -> int:
-        """The end of "Department of Foreign Trade" in "Department of Foreign Trade of
-        Thailand's Ministry": a country in the possessive belongs to the next body."""
-        if end >= len(doc) or doc[end].text not in POSSESSIVE:
-            return end
+        """Where a body's name ends when a state follows as its owner, which then counts as a
+        mention: "Department of Foreign Trade" of "… of Thailand's Ministry" (the state owns
+        the next body), "Ministry of Foreign Affairs" of "… of Affairs of Kenya" (a complete
+        name, then its state). In "Bank of Ghana" or "Customs Service of Ghana" the state is
+        part of the name."""
+        owned_next = end < len(doc) and doc[end].text in POSSESSIVE
         for i in range(end - 2, start, -1):
             if doc[i].text == "of" and strip_article(doc[i + 1 : end].text).lower() in self.countries:
-                return i
+                complete = any(t.text in self.links for t in doc[start + 1 : i])
+                return i if owned_next or complete else end
         return end
 
 
 def head_word_pattern(org_rules: dict) -> re.Pattern[str] | None:
-    """Up to five capitalised words, an organization head word, then up to two "of/for/on …"
-    groups of capitalised words ("Ministry of Science and Technology")."""
+    """Up to five capitalised words or numbers ("1540"), an organization head word, then up
+    to two "of/for/on …" groups of capitalised words ("Ministry of Science and Technology").
+    A possessive ends a word: "Ghana's Ministry" is not one name."""
     heads = org_rules.get("head_words", [])
     if not heads:
         return None
-    word = r"[A-Z0-9][\w'’&.\-]*"
+    word = r"[A-Z][\w&.\-]*"
     links = r"(?:of|for|on|against|in)"
     group = rf"\s+{links}\s+(?:the\s+)?{word}(?:\s+(?:and\s+|&\s+)?{word})*"
     head = "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
-    return re.compile(rf"\b(?:{word}\s+){{0,5}}(?:{head})\b(?:{group}){{0,2}}")
+    return re.compile(rf"(?<![\w'’])(?:(?:{word}|[0-9]+)\s+){{0,5}}(?:{head})\b(?![’'])(?:{group}){{0,2}}")
 
 
 @Language.factory("entity_resolver", default_config={"data_dir": ""})

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from pipeline.extract.acronyms import DEFINITION, is_acronym
 from pipeline.extract.gazetteer import (
     Knowledge,
     from_capitals,
@@ -32,6 +33,7 @@ ENTITY_COLUMNS = [
     "in_boilerplate",
 ]  # fmt: skip
 BOILERPLATE = "boilerplate"  # the units.csv kind of letterheads, addresses, disclaimers, contact lines
+ACRONYM_AFTER = re.compile(r"\s*" + DEFINITION.pattern)
 OWNER = re.compile(r"^(?P<owner>.+?)['’]s\s")  # "1540 Committee's Group of Experts"
 
 
@@ -109,6 +111,36 @@ def learned_acronyms(docs: Sequence[Doc], knowledge: Knowledge) -> dict[str, str
     return learned
 
 
+def acronyms_after_names(rows: list[dict], texts: dict[str, str]) -> dict[str, str]:
+    """Acronyms whose letters do not spell the name before them, often in another language
+    ("Agency for Nuclear Safety (AMSSN)"): an acronym in parentheses right after a name the
+    model or the head-word rule found names that body."""
+    learned: dict[str, str] = {}
+    for row in rows:
+        if row["label"] != "ORG" or row["source"] != "model":
+            continue
+        match = ACRONYM_AFTER.match(texts[row["unit_id"]], int(row["end"]))
+        if match and is_acronym(match["acronym"]) and not name_parts(row["canonical"])[1]:
+            canonical = f"{row['canonical']} ({match['acronym']})"
+            learned.setdefault(match["acronym"], canonical)
+            learned.setdefault(row["text"], canonical)
+    return learned
+
+
+def merge_learned(by_letters: dict[str, str], after_names: dict[str, str]) -> dict[str, str]:
+    """One canonical name per acronym: the one its letters spell, unless the name found right
+    before the parenthesis holds it and starts earlier ("Lusitanian Agency for …" over
+    "Agency for …"), or the letters spell nothing."""
+    merged = dict(by_letters)
+    for phrase, canonical in after_names.items():
+        name, acronym = name_parts(canonical)
+        spelled = by_letters.get(acronym)
+        if spelled is None or (spelled != canonical and name.endswith(name_parts(spelled)[0])):
+            merged.update({p: canonical for p, c in by_letters.items() if c == spelled} if spelled else {})
+            merged[phrase] = canonical
+    return merged
+
+
 def apply_acronyms(
     rows: list[dict],
     texts: dict[str, str],
@@ -169,7 +201,8 @@ def document_entities(
     ]
     texts = {unit_id: doc.text for unit_id, doc in zip(unit_ids, docs, strict=True)}
     boilerplate = {unit_id for unit_id, doc in zip(unit_ids, docs, strict=True) if doc._.kind == BOILERPLATE}
-    rows = apply_acronyms(rows, texts, learned_acronyms(docs, knowledge), doc_id, knowledge, boilerplate)
+    learned = merge_learned(learned_acronyms(docs, knowledge), acronyms_after_names(rows, texts))
+    rows = apply_acronyms(rows, texts, learned, doc_id, knowledge, boilerplate)
     order = {unit_id: i for i, unit_id in enumerate(unit_ids)}
     return sorted(rows, key=lambda r: (order[r["unit_id"]], int(r["start"])))
 
