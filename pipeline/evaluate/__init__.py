@@ -223,12 +223,19 @@ def evaluate_corpus(corpus: GoldCorpus, ctx: Context, knowledge: Knowledge, base
         workdir = Path(scratch)
         not_found = stage_documents(corpus, workdir / "raw")
         if len(not_found) == len(corpus.sources):
-            report = CorpusReport(name=str(corpus.path), n_documents=0, systems={}, missing=not_found)
-            return report
+            return CorpusReport(name=display_path(corpus.path), n_documents=0, systems={}, missing=not_found)
         run_ctx = run_pipeline(ctx, workdir)
         report = score_processed(corpus.gold, run_ctx, knowledge, baselines, themes)
-    report.name = str(corpus.path)
+    report.name = display_path(corpus.path)
     return report
+
+
+def display_path(path: Path) -> str:
+    """The path relative to the working directory when it is inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 # --------------------------------------------------------------------------- printing
