@@ -209,6 +209,14 @@ def test_country_words_in_lower_case_and_codes_in_capitals_are_not_countries() -
     assert entities_of("CONTACT US FOR MORE DETAILS", kind="heading").empty
 
 
+def test_names_in_capitals_are_read_in_a_letterhead() -> None:
+    found = entities_of(
+        "CARNEGIE ENDOWMENT FOR INTERNATIONAL PEACE, 1779 MAIN AVENUE, UNITED KINGDOM", "boilerplate"
+    )
+    assert names(found) == ["Carnegie Endowment for International Peace"]
+    assert names(found, "COUNTRY") == ["United Kingdom of Great Britain and Northern Ireland"]
+
+
 def test_a_body_named_before_resolution_names_a_document() -> None:
     found = entities_of("States reported on UN Security Council Resolution 1540 to the Security Council.")
     orgs = found[found["label"] == "ORG"]

@@ -25,7 +25,6 @@ from pipeline.extract.gazetteer import (
     Knowledge,
     governing_head,
     load_knowledge,
-    looks_like_code,
     strip_article,
     title_cased,
 )
@@ -113,28 +112,38 @@ def make_gated_pipes(nlp: Language, name: str, pipes: list[str], gates: list[str
 
 class GazetteerMatcher:
     """Every organization, country, region (and blocking place name) of the knowledge files,
-    matched case-sensitively into ``doc.spans["gazetteer"]``, overlaps included."""
+    matched case-sensitively into ``doc.spans["gazetteer"]``, overlaps included. In text
+    without a lower-case letter (a letterhead, an address) names are matched whatever their
+    case ("UNITED STATES"), codes and acronyms not ("US", "CONTACT US")."""
 
     def __init__(self, nlp: Language, knowledge: Knowledge) -> None:
         from spacy.matcher import PhraseMatcher
 
         self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.any_case = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.targets: list[tuple[str, str, str]] = []
         index: dict[tuple[str, str, str], int] = {}
         patterns: dict[int, list[str]] = {}
+        names: dict[int, list[str]] = {}
         for entry in knowledge.entries:
             key = (entry.label, entry.canonical, entry.iso3)
             if key not in index:
                 index[key] = len(self.targets)
                 self.targets.append(key)
             patterns.setdefault(index[key], []).append(entry.phrase)
+            if not entry.is_code:
+                names.setdefault(index[key], []).append(entry.phrase)
         for target, phrases in patterns.items():
             self.matcher.add(str(target), list(nlp.tokenizer.pipe(dict.fromkeys(phrases))))
+        for target, phrases in names.items():
+            self.any_case.add(str(target), list(nlp.tokenizer.pipe(dict.fromkeys(phrases))))
         self.strings = nlp.vocab.strings
 
     def __call__(self, doc: Doc) -> Doc:
+        shouting = not any(c.islower() for c in doc.text)
+        matches = self.any_case(doc) if shouting else self.matcher(doc)
         spans = []
-        for match_id, start, end in self.matcher(doc):
+        for match_id, start, end in matches:
             label, canonical, iso3 = self.targets[int(self.strings[match_id])]
             spans.append(Span(doc, start, end, label=label, kb_id=iso3, span_id=canonical))
         doc.spans["gazetteer"] = spans
@@ -172,8 +181,7 @@ class EntityResolver:
     (the country owns the next body) and before a state that follows a complete name
     ("Ministry of Foreign Affairs of Kenya"). A country or region named inside an organization's name
     is not a mention of it, and a body named just before "Resolution" is naming a document.
-    Codes ("US", "IAEA") are not read inside all-capital text. ``span.id_`` holds the
-    canonical name, ``span.kb_id_`` the ISO3 code.
+    ``span.id_`` holds the canonical name, ``span.kb_id_`` the ISO3 code.
     """
 
     def __init__(self, knowledge: Knowledge) -> None:
@@ -189,10 +197,7 @@ class EntityResolver:
         self.links = self.connectors - {"and", "&", "the"}
 
     def __call__(self, doc: Doc) -> Doc:
-        shouting = not any(c.islower() for c in doc.text)
-        gazetteer = filter_spans(
-            [s for s in doc.spans.get("gazetteer", []) if not (shouting and looks_like_code(s.text))]
-        )
+        gazetteer = filter_spans(doc.spans.get("gazetteer", []))
         gazetteer = [s for s in gazetteer if not (s.label_ == "ORG" and self._names_document(s))]
         model_orgs = [t for t in (self._trimmed(e) for e in doc.ents if e.label_ == "ORG") if t is not None]
         runs = [
