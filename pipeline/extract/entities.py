@@ -46,16 +46,22 @@ def unit_entities(doc_id: str, unit_id: str, doc: Doc, knowledge: Knowledge) -> 
     for ent in doc.ents:
         source = "model" if (ent.start, ent.end) in from_model else "gazetteer"
         canonical = ent.id_ or ent.text
-        row = entity_row(doc_id, unit_id, ent.text, ent.label_, canonical, ent.start_char, source, knowledge)
-        rows.append({**row, "iso3": ent.kb_id_, "in_boilerplate": in_boilerplate})
+        rows.append(
+            entity_row(
+                doc_id, unit_id, ent.text, ent.label_, canonical, ent.start_char, source, knowledge,
+                iso3=ent.kb_id_, in_boilerplate=in_boilerplate,
+            )
+        )  # fmt: skip
         owner = OWNER.match(ent.text) if ent.label_ == "ORG" and source == "gazetteer" else None
         owner_name = knowledge.org_names.get(strip_article(owner["owner"]).lower()) if owner else None
         if owner and owner_name and owner_name != canonical:
             start = ent.start_char + owner.start("owner")
-            owner_row = entity_row(
-                doc_id, unit_id, owner["owner"], "ORG", owner_name, start, "gazetteer", knowledge
-            )
-            rows.append({**owner_row, "in_boilerplate": in_boilerplate})
+            rows.append(
+                entity_row(
+                    doc_id, unit_id, owner["owner"], "ORG", owner_name, start, "gazetteer", knowledge,
+                    in_boilerplate=in_boilerplate,
+                )
+            )  # fmt: skip
     return rows
 
 
@@ -68,6 +74,8 @@ def entity_row(
     start: int,
     source: str,
     knowledge: Knowledge,
+    iso3: str = "",
+    in_boilerplate: bool = False,
 ) -> dict:
     """One mention; an organization's ``kind`` from its gazetteer entry or its head word."""
     kind = ""
@@ -81,12 +89,12 @@ def entity_row(
         "text": text,
         "label": label,
         "canonical": canonical,
-        "iso3": "",
+        "iso3": iso3,
         "start": start,
         "end": start + len(text),
         "source": source,
         "kind": kind,
-        "in_boilerplate": False,
+        "in_boilerplate": in_boilerplate,
     }
 
 
@@ -136,7 +144,8 @@ def merge_learned(by_letters: dict[str, str], after_names: dict[str, str]) -> di
         name, acronym = name_parts(canonical)
         spelled = by_letters.get(acronym)
         if spelled is None or (spelled != canonical and name.endswith(name_parts(spelled)[0])):
-            merged.update({p: canonical for p, c in by_letters.items() if c == spelled} if spelled else {})
+            if spelled is not None:  # the letter-spelled long form names the longer name too
+                merged.update({p: canonical for p, c in by_letters.items() if c == spelled})
             merged[phrase] = canonical
     return merged
 
@@ -182,9 +191,9 @@ def apply_acronyms(
                 continue  # the acronym in its own definition: the long form is the mention
             inside_names.extend(id(r) for r in overlapping)
             row = entity_row(
-                doc_id, unit_id, match.group(), "ORG", learned[match.group()], start, "acronym", knowledge
-            )
-            row["in_boilerplate"] = unit_id in boilerplate
+                doc_id, unit_id, match.group(), "ORG", learned[match.group()], start, "acronym", knowledge,
+                in_boilerplate=unit_id in boilerplate,
+            )  # fmt: skip
             by_unit.setdefault(unit_id, []).append(row)
             added.append(row)
     return [r for r in rows if id(r) not in set(inside_names)] + added
