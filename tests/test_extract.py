@@ -402,6 +402,13 @@ def test_a_name_the_model_cuts_short_is_read_to_its_end_with_an_acronym_in_any_l
     assert names(found) == ["Lusitanian Agency for Radiological and Nuclear Protection (ALPRN)"] * 2
 
 
+def test_a_name_ends_before_in_a_city_but_keeps_in_a_region() -> None:
+    found = entities_of("Envoys met at the Lakeside Forum on Export Controls in Brussels.")
+    assert names(found) == ["Lakeside Forum on Export Controls"]
+    found = entities_of("Envoys met at the Harbour Institute for Peace in Africa.")
+    assert names(found) == ["Harbour Institute for Peace in Africa"] and names(found, "REGION") == []
+
+
 def test_a_title_case_heading_is_not_read_as_names_but_a_field_line_is() -> None:
     assert entities_of("Licensing Offices Report Steady Progress Across Ministries", kind="heading").empty
     found = entities_of(

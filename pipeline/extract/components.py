@@ -191,6 +191,7 @@ class EntityResolver:
         self.followers = set(org.get("document_followers", []))
         self.known_orgs = knowledge.org_names
         self.countries = knowledge.country_names
+        self.regions = knowledge.region_names
         self.name_pattern = head_word_pattern(org)
         self.heads = set(org.get("head_words", []))
         self.connectors = set(org.get("connectors", []))
@@ -241,12 +242,13 @@ class EntityResolver:
 
     def _extends(self, run: Span, model_span: Span) -> bool:
         """Does the title-case run hold the model's span and carry it on through "of", "for" …
-        ("the Moroccan Agency for" -> "Moroccan Agency for Nuclear Safety")? Not through a
-        next capitalised word or "and" ("Department of Trade Date and Venue", a field label)."""
+        ("the Moroccan Agency for" -> "Moroccan Agency for Nuclear Safety"), or finish a span
+        that stops on a connector ("… Co-operation and")? Not through a next capitalised word
+        or "and" ("Department of Trade Date and Venue", a field label)."""
         doc, start, end = model_span.doc, model_span.start, model_span.end
         if not (run.start <= start and end <= run.end):
             return False
-        return run.end == end or doc[end - 1].text in self.links or doc[end].text in self.links
+        return run.end == end or doc[end - 1].text in self.connectors or doc[end].text in self.links
 
     def _trimmed(self, ent: Span) -> Span | None:
         """The span without leading "the" and such, cut before a parenthesis."""
@@ -279,6 +281,7 @@ class EntityResolver:
         ):
             end -= 1
         end = self._before_owner_country(doc, start, end)
+        end = self._before_location(doc, start, end)
         words = doc[start:end]
         head = governing_head([t.text for t in words], self.rules)
         if head is None or self._names_document(words):
@@ -287,6 +290,15 @@ class EntityResolver:
             return None
         canonical = self.known_orgs.get(words.text.lower(), words.text)
         return Span(doc, start, end, label="ORG", span_id=canonical)
+
+    def _before_location(self, doc: Doc, start: int, end: int) -> int:
+        """Where a name ends before "in <place>" that is no country or region ("Global Forum
+        on Strategic Trade in Brussels"); "Co-operation in Europe" stays in the name."""
+        for i in range(end - 2, start, -1):
+            if doc[i].text == "in":
+                place = strip_article(doc[i + 1 : end].text).lower()
+                return end if place in self.countries or place in self.regions else i
+        return end
 
     def _before_owner_country(self, doc: Doc, start: int, end: int) -> int:
         """Where a body's name ends when a state follows as its owner, which then counts as a
