@@ -26,6 +26,7 @@ from pipeline.evaluate.scoring import (
     theme_agreement,
     title_matches,
 )
+from pipeline.extract.entities import ENTITY_COLUMNS
 from pipeline.extract.gazetteer import load_knowledge
 from tests.conftest import GOLD
 from tests.test_extract import extracted_memos, memo_context, units_frame
@@ -286,3 +287,51 @@ def test_a_user_gold_folder_is_scored_in_a_scratch_folder(
     assert project["organizations"]["f1"] == 1.0 and project["recommendations"]["f1"] == 1.0
     assert report["actor"] == {"agree": 1, "found": 1, "accuracy": 1.0}
     assert main(ctx, gold_files=[tmp_path / "nowhere.json"]) == 1
+
+
+def test_recurrence_and_theme_figures_come_from_the_processed_tables(tmp_path: Path) -> None:
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    texts = ["States should adopt control lists.", "States should train customs.", "Adopt lists now."]
+    tables = {
+        "documents": pd.DataFrame(
+            {"doc_id": ["a", "b"], "source": ["a.txt", "b.txt"], "year": ["2015", "2016"]}
+        ),
+        "units": pd.DataFrame({"doc_id": ["a", "a", "b"], "unit_id": ["1", "2", "1"], "text": texts}),
+        "entities": pd.DataFrame(columns=ENTITY_COLUMNS),
+        "recommendations": pd.DataFrame(
+            {
+                "doc_id": ["a", "a", "b"],
+                "unit_id": ["1", "2", "1"],
+                "text": texts,
+                "actor": ["Member States"] * 3,
+            }
+        ),
+        "recommendation_themes": pd.DataFrame(
+            {
+                "doc_id": ["a", "a", "b"],
+                "unit_id": ["1", "2", "1"],
+                "theme": ["0", "1", "0"],
+                "theme_label": "",
+            }
+        ),
+        "recurring_recommendations": pd.DataFrame({"text_a": [texts[0]], "text_b": [texts[2]]}),
+    }
+    for name, table in tables.items():
+        table.to_csv(processed / f"{name}.csv", index=False)
+    gold = {
+        "docs": {"a.txt": {"year": 2015}, "b.txt": {"year": 2017}},
+        "recurring_recommendations": [
+            ["States should adopt", "Adopt lists"],
+            ["States should train", "Train"],
+        ],
+    }
+    coded = [
+        {"doc": "a.txt", "text": texts[0], "theme": "LIST"},
+        {"doc": "a.txt", "text": texts[1], "theme": "CUSTOMS"},
+        {"doc": "b.txt", "text": texts[2], "theme": "LIST"},
+    ]
+    report = score_processed(gold, memo_context(processed), load_knowledge(), baselines=False, themes=coded)
+    assert report.metadata == {"year": (1, 2)}
+    assert report.recurrence == Score(tp=1, fp=0, fn=1)
+    assert report.themes == {"ami": 1.0, "matched": 3, "coded": 3}
