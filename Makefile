@@ -25,7 +25,7 @@ ingest extract analyze report: $(STAMP)
 	$(PY) -m pipeline $@ $(ARGS)
 
 evaluate: $(STAMP)
-	$(PY) -m pipeline evaluate $(ARGS)
+	$(PY) -m pipeline evaluate $(if $(GOLD),--gold $(GOLD)) $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(ARGS)

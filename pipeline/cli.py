@@ -28,7 +28,7 @@ HELP = {
     "analyze": "themes, their shares per conference, distinctive terms, recurring recommendations",
     "report": "charts in reports/figures, reports/index.html and reports/summary.md",
     "run": "all stages in order, skipping those whose inputs have not changed",
-    "evaluate": "precision, recall and F1 against every gold file (tests/gold/*.json)",
+    "evaluate": "precision, recall and F1 against every gold corpus (tests/gold), in a scratch folder",
 }
 
 EXAMPLES = """examples:
@@ -106,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
                 type=Path,
                 nargs="*",
                 default=None,
-                help="gold files (default: tests/gold/*.json)",
+                help="gold files, or folders with gold.json and docs/ (default: every corpus in tests/gold)",
+            )
+            sub_parser.add_argument(
+                "--json", type=Path, default=None, metavar="FILE", help="also write the figures as JSON"
             )
             sub_parser.add_argument(
                 "--no-baselines",
@@ -169,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "evaluate":
         from pipeline.evaluate import main as evaluate
 
-        return evaluate(ctx, gold_files=args.gold, baselines=not args.no_baselines)
+        return evaluate(ctx, gold_files=args.gold, baselines=not args.no_baselines, json_path=args.json)
     names = list(STAGES) if args.command == "run" else [args.command]
     try:
         _run_stages(ctx, names)

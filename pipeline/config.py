@@ -7,7 +7,6 @@ directory overrides any of them, so users tune the pipeline without touching cod
 from __future__ import annotations
 
 import copy
-import glob
 import hashlib
 import json
 import tomllib
@@ -19,7 +18,6 @@ from pipeline import knowledge
 from pipeline.knowledge import PACKAGE_DATA as DATA_DIR  # noqa: F401  (re-exported, see below)
 from pipeline.knowledge import data_path  # noqa: F401
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent  # the checkout (when not installed elsewhere)
 # DATA_DIR and data_path stay importable from here for code written against this module;
 # the knowledge files themselves are found by pipeline.knowledge.
 
@@ -79,24 +77,6 @@ def load_settings(config_file: Path | None = None, **overrides: dict[str, Any]) 
     values = _merge(values, {k: v for k, v in overrides.items() if v})
     return Settings(values)
 
-
-def gold_files(settings: Settings) -> list[Path]:
-    """The gold files named by ``[analyze] gold`` (globs, relative to the working directory,
-    or else to the project folder; empty: none): what the settings learnt from labels (the
-    recurrence threshold) are learnt from."""
-    setting = settings["analyze"].get("gold", "")
-    patterns = [setting] if isinstance(setting, str) else list(setting)
-    found: set[Path] = set()
-    for pattern in filter(None, patterns):
-        if Path(pattern).is_absolute():
-            found.update(Path(hit).resolve() for hit in glob.glob(pattern))
-            continue
-        for base in (Path.cwd(), PROJECT_DIR):
-            hits = glob.glob(str(base / pattern))
-            if hits:
-                found.update(Path(hit).resolve() for hit in hits)
-                break
-    return sorted(found)
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,8 @@ def test_a_run_with_nothing_changed_does_nothing(runs: dict) -> None:
 
 
 def entity(doc_id: str, unit_id: str, text: str, label: str, canonical: str, source: str) -> dict:
-    values = [doc_id, unit_id, text, label, canonical, "", 0, len(text), source]
+    kind = "organization" if label == "ORG" else ""
+    values = [doc_id, unit_id, text, label, canonical, "", 0, len(text), source, kind, False]
     return dict(zip(ENTITY_COLUMNS, values, strict=True))
 
 

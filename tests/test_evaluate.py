@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-from pipeline.evaluate import (
+from pipeline.evaluate import main, score_processed
+from pipeline.evaluate.baselines import keyword_predictions, plain_country_code
+from pipeline.evaluate.corpus import GoldError, default_corpora, load_corpus
+from pipeline.evaluate.scoring import (
     Score,
-    discover_gold_files,
-    keyword_predictions,
-    main,
+    conference_matches,
+    edition_number,
+    metadata_hits,
     normalise_unit_text,
     org_keys,
-    plain_country_code,
     score_organizations,
     score_recommendations,
+    score_recurrence,
     score_regions,
     score_sets,
+    theme_agreement,
+    title_matches,
 )
+from pipeline.extract.entities import ENTITY_COLUMNS
 from pipeline.extract.gazetteer import load_knowledge
 from tests.conftest import GOLD
 from tests.test_extract import extracted_memos, memo_context, units_frame
@@ -112,63 +118,220 @@ def test_baselines_are_what_they_say() -> None:
     assert plain_country_code("Republic of Korea") is None  # what the project's country table adds
 
 
-# --------------------------------------------------------------------------- gold files and the command
+def test_names_of_one_body_match_with_or_without_their_state_or_acronym() -> None:
+    knowledge = load_knowledge()
+    assert score_organizations(
+        ["United Nations Security Council (UNSC)"], ["UN Security Council"], knowledge=knowledge
+    ) == Score(1, 0, 0)
+    assert score_organizations(
+        ["Department of State"], ["U.S. Department of State"], knowledge=knowledge
+    ) == Score(1, 0, 0)
+    assert score_organizations(
+        ["United States Department of State"], ["Department of State"], knowledge=knowledge
+    ) == Score(1, 0, 0)
+    assert score_organizations(
+        ["Department of Energy"], ["U.S. Department of State"], knowledge=knowledge
+    ) == Score(0, 1, 1)
 
 
-def test_gold_files_are_discovered_in_tests_gold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    folder = tmp_path / "tests" / "gold"
-    folder.mkdir(parents=True)
-    (folder / "extra_gold.json").write_text(json.dumps({"docs": {}}), encoding="utf-8")
-    (folder / "notes.json").write_text(json.dumps(["not", "gold"]), encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    assert [p.name for p in discover_gold_files()] == ["extra_gold.json"]
+def test_optional_regions_and_countries_are_neutral() -> None:
+    knowledge = load_knowledge()
+    optional = ["Middle East and North Africa (MENA)"]
+    assert score_regions(["MENA", "Sahel"], ["Sahel"], knowledge, optional) == Score(1, 0, 0)
+    assert score_regions(["MENA"], ["Sahel"], knowledge) == Score(0, 1, 1)
 
 
-def test_evaluate_prints_three_systems_side_by_side(
-    processed: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(memo_context(processed), gold_files=[GOLD]) == 0
-    out = capsys.readouterr().out
-    assert "project" in out and "plain en_core_web_sm NER" in out and "should/must/could" in out
-    rows = {
-        line.split()[0]: line.split()[1:]
-        for line in out.splitlines()
-        if line.split()[:1]
-        and line.split()[0] in {"recommendations", "countries", "organizations", "regions"}
+# --------------------------------------------------------------------------- metadata, recurrence, themes
+
+
+def test_conference_needs_its_edition_and_half_its_words() -> None:
+    gold = "3rd Annual Dialogue on Strategic Trade Controls"
+    assert edition_number(gold) == 3 and edition_number("Third Annual Dialogue") == 3
+    assert edition_number("Annual Dialogue") is None
+    assert conference_matches("Third Annual Dialogue on Strategic Trade Controls", gold)
+    assert conference_matches("Annual Dialogue on Trade Controls", gold, predicted_edition="3")
+    assert not conference_matches("Annual Dialogue on Trade Controls", gold)  # edition missing
+    assert not conference_matches("4th Annual Dialogue on Strategic Trade Controls", gold)
+    assert not conference_matches("3rd Regional Workshop", gold)  # too few of the words
+    assert not conference_matches("", gold)
+
+
+def test_title_needs_word_jaccard_of_six_tenths() -> None:
+    gold = "Laying the Legal Groundwork: Strategic Trade Laws in the Region"
+    assert title_matches("Laying the legal groundwork - strategic trade laws", gold)
+    assert not title_matches("Summary of discussions", gold)
+
+
+def test_metadata_hits_cover_only_the_fields_the_gold_states() -> None:
+    predicted = {
+        "year": "2015",
+        "date": "2015-04-20",
+        "doc_type": "policy memo",
+        "conference": "",
+        "title": "X",
     }
-    project_f1 = {task: float(cells[2]) for task, cells in rows.items()}
-    assert project_f1["recommendations"] >= 0.95
-    assert project_f1["countries"] == 1.0
-    assert project_f1["organizations"] >= 0.95
-    assert project_f1["regions"] >= 0.9
-    plain_org_f1 = float(rows["organizations"][5])
-    keyword_rec_f1 = float(rows["recommendations"][4])  # the plain model has no recommendation cell
-    assert plain_org_f1 < project_f1["organizations"]
-    assert keyword_rec_f1 < project_f1["recommendations"]
+    gold = {"year": 2015, "date": "2015-04-21", "doc_type": "Policy Memo", "conference": ""}
+    assert metadata_hits(predicted, gold) == {"year": True, "date": False, "doc_type": True}
 
 
-def test_a_user_gold_file_in_the_same_format_is_scored(
-    processed: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_recurrence_pairs_match_on_first_words_either_way() -> None:
+    found = pd.DataFrame(
+        {
+            "text_a": ["Governments should adopt a national control list soon.", "Unrelated earlier text."],
+            "text_b": ["- Use of the regional list as a common basis.", "Unrelated later text."],
+        }
+    )
+    gold = [
+        ["Governments should adopt a national", "use of the regional list"],
+        ["Donors should pool", "External partners were asked"],
+    ]
+    assert score_recurrence(found, gold) == Score(tp=1, fp=1, fn=1)
+    swapped = found.rename(columns={"text_a": "text_b", "text_b": "text_a"})
+    assert score_recurrence(swapped, gold) == Score(tp=1, fp=1, fn=1)
+
+
+def test_theme_agreement_is_adjusted_mutual_information() -> None:
+    same = [("LEG", "2"), ("LEG", "2"), ("LIST", "0"), ("LIST", "0"), ("COOP", "1"), ("COOP", "1")]
+    assert theme_agreement(same) == pytest.approx(1.0)
+    assert theme_agreement([("LEG", "1"), ("LIST", "1"), ("COOP", "1"), ("LEG", "1")]) == pytest.approx(0.0)
+    assert theme_agreement([("LEG", "1")]) is None
+
+
+# --------------------------------------------------------------------------- gold corpora and the command
+
+
+def test_a_gold_folder_or_a_bare_file_finds_its_documents(tmp_path: Path) -> None:
+    folder = tmp_path / "corpus"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "a.txt").write_text("text", encoding="utf-8")
+    (folder / "gold.json").write_text(json.dumps({"docs": {"a.txt": {}, "b.txt": {}}}), encoding="utf-8")
+    corpus = load_corpus(folder)
+    assert corpus.find_document("a.txt") == folder / "docs" / "a.txt"
+    assert corpus.find_document("b.txt") is None
+    assert load_corpus(folder / "gold.json").find_document("a.txt") == folder / "docs" / "a.txt"
+    elsewhere = tmp_path / "raw"
+    elsewhere.mkdir()
+    (elsewhere / "b.txt").write_text("text", encoding="utf-8")
+    assert load_corpus(folder, [elsewhere]).find_document("b.txt") == elsewhere / "b.txt"
+    (tmp_path / "notes.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(GoldError, match="notes.json"):
+        load_corpus(tmp_path / "notes.json")
+    with pytest.raises(GoldError, match="missing.json"):
+        load_corpus(tmp_path / "missing.json")
+
+
+def test_the_project_scores_the_seed_and_the_dev_corpus_by_default() -> None:
+    names = {corpus.path.name for corpus in default_corpora()}
+    assert {"seed_gold.json", "dev"} <= names
+    seed = next(c for c in default_corpora() if c.path.name == "seed_gold.json")
+    assert all(seed.find_document(source) is not None for source in seed.sources)
+
+
+def test_the_project_beats_both_baselines_on_the_seed_memos(processed: Path) -> None:
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    report = score_processed(gold, memo_context(processed), load_knowledge(), baselines=True)
+    project = report.systems["project"]
+    assert report.metadata["year"] == (2, 2)
+    assert report.systems["plain en_core_web_sm NER"]["organizations"].f1 < project["organizations"].f1
+    assert report.systems["should/must/could"]["recommendations"].f1 < project["recommendations"].f1
+
+
+MEMO = """Regional Workshop on Export Controls
+Policy Memo, 12 May 2021
+
+Officials from Kenya and Ghana met at the Institute for Border Studies.
+Governments should designate a single national point of contact for the 1540 Committee.
+"""
+
+
+def test_a_user_gold_folder_is_scored_in_a_scratch_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    seed = json.loads(GOLD.read_text(encoding="utf-8"))
-    source = next(s for s in seed["docs"] if s.startswith("2013"))
-    user_gold = {
+    folder = tmp_path / "mine"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "docs" / "memo.txt").write_text(MEMO, encoding="utf-8")
+    gold = {
         "docs": {
-            source: {
-                "countries": ["USA", "FRA"],
-                "organizations": ["IAEA"],
+            "memo.txt": {
+                "year": 2021,
+                "countries": ["KEN", "GHA", "FRA"],
+                "organizations": ["1540 Committee"],
+                "organizations_optional": ["Institute for Border Studies"],
                 "regions": [],
-                "recommendations": [],
+                "recommendations": [
+                    {
+                        "text": "Governments should designate a single national point of contact for the "
+                        "1540 Committee.",
+                        "actor": "Member States",
+                        "borderline": False,
+                    }
+                ],
             },
-            "missing-memo.txt": {"countries": ["DEU"]},
+            "absent.txt": {"countries": ["DEU"]},
         }
     }
-    path = tmp_path / "user_gold.json"
-    path.write_text(json.dumps(user_gold), encoding="utf-8")
-    assert main(memo_context(processed), gold_files=[path], baselines=False) == 0
+    (folder / "gold.json").write_text(json.dumps(gold), encoding="utf-8")
+    processed = tmp_path / "processed"
+    ctx = memo_context(processed)
+    figures = tmp_path / "figures.json"
+    assert main(ctx, gold_files=[folder], baselines=False, json_path=figures) == 0
     out = capsys.readouterr().out
-    assert "missing-memo.txt" in out
-    countries = next(line for line in out.splitlines() if line.startswith("countries"))
-    precision, recall, _ = (float(x) for x in re.findall(r"\d\.\d\d", countries))
-    assert recall == 0.5  # USA found, FRA is not in the memo
-    assert precision < 0.2  # the memo names twelve states the user did not label
+    assert "absent.txt" in out and "metadata per document: year 1/1" in out
+    assert not processed.exists()  # the user's processed/ is never written
+    (report,) = json.loads(figures.read_text(encoding="utf-8"))
+    project = report["systems"]["project"]
+    assert (
+        project["countries"]["recall"] == pytest.approx(2 / 3, abs=1e-3)
+        and project["countries"]["precision"] == 1.0
+    )
+    assert project["organizations"]["f1"] == 1.0 and project["recommendations"]["f1"] == 1.0
+    assert report["actor"] == {"agree": 1, "found": 1, "accuracy": 1.0}
+    assert main(ctx, gold_files=[tmp_path / "nowhere.json"]) == 1
+
+
+def test_recurrence_and_theme_figures_come_from_the_processed_tables(tmp_path: Path) -> None:
+    processed = tmp_path / "processed"
+    processed.mkdir()
+    texts = ["States should adopt control lists.", "States should train customs.", "Adopt lists now."]
+    tables = {
+        "documents": pd.DataFrame(
+            {"doc_id": ["a", "b"], "source": ["a.txt", "b.txt"], "year": ["2015", "2016"]}
+        ),
+        "units": pd.DataFrame({"doc_id": ["a", "a", "b"], "unit_id": ["1", "2", "1"], "text": texts}),
+        "entities": pd.DataFrame(columns=ENTITY_COLUMNS),
+        "recommendations": pd.DataFrame(
+            {
+                "doc_id": ["a", "a", "b"],
+                "unit_id": ["1", "2", "1"],
+                "text": texts,
+                "actor": ["Member States"] * 3,
+            }
+        ),
+        "recommendation_themes": pd.DataFrame(
+            {
+                "doc_id": ["a", "a", "b"],
+                "unit_id": ["1", "2", "1"],
+                "theme": ["0", "1", "0"],
+                "theme_label": "",
+            }
+        ),
+        "recurring_recommendations": pd.DataFrame({"text_a": [texts[0]], "text_b": [texts[2]]}),
+    }
+    for name, table in tables.items():
+        table.to_csv(processed / f"{name}.csv", index=False)
+    gold = {
+        "docs": {"a.txt": {"year": 2015}, "b.txt": {"year": 2017}},
+        "recurring_recommendations": [
+            ["States should adopt", "Adopt lists"],
+            ["States should train", "Train"],
+        ],
+    }
+    coded = [
+        {"doc": "a.txt", "text": texts[0], "theme": "LIST"},
+        {"doc": "a.txt", "text": texts[1], "theme": "CUSTOMS"},
+        {"doc": "b.txt", "text": texts[2], "theme": "LIST"},
+    ]
+    report = score_processed(gold, memo_context(processed), load_knowledge(), baselines=False, themes=coded)
+    assert report.metadata == {"year": (1, 2)}
+    assert report.recurrence == Score(tp=1, fp=0, fn=1)
+    assert report.themes == {"ami": 1.0, "matched": 3, "coded": 3}

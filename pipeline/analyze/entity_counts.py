@@ -3,7 +3,9 @@
 Counts come from entities.csv (one row per mention) joined to the conference of each
 document: ``n_mentions`` counts mentions, ``n_units`` the distinct units that name the
 entity, ``n_documents`` the documents. An entity is its ``canonical`` name (the mention's
-text where the extraction gave none).
+text where the extraction gave none). Mentions in boilerplate (letterheads, addresses,
+disclaimers: ``in_boilerplate``) and programmes, regimes or treaties (an ORG whose ``kind``
+is not "organization") are not counted.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ def entity_mentions(entities: pd.DataFrame, confs: pd.DataFrame) -> pd.DataFrame
     if entities.empty or confs.empty:
         return pd.DataFrame(columns=list(dict.fromkeys([*entities.columns, *confs.columns])))
     ents = entities.copy()
-    for column in ("label", "canonical", "iso3", "text"):
+    for column in ("label", "canonical", "iso3", "text", "kind", "in_boilerplate"):
         if column not in ents.columns:
             ents[column] = ""
         ents[column] = ents[column].fillna("").astype(str).str.strip()
     ents["canonical"] = ents["canonical"].where(ents["canonical"] != "", ents["text"])
     ents = ents[ents["canonical"] != ""]
+    ents = ents[ents["in_boilerplate"].str.lower() != "true"]
+    ents = ents[ents["kind"].isin(["", "organization"]) | (ents["label"].str.upper() != "ORG")]
     ents["label"] = ents["label"].str.upper()
     return ents.merge(confs, on="doc_id", how="inner")
 

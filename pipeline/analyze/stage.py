@@ -37,7 +37,7 @@ OUTPUTS = (
     "recurring_recommendations", "recommendations_not_taken_up", "recurrence_by_edition",
     "entity_counts", "recommendation_themes",
 )  # fmt: skip
-ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3"]
+ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3", "kind", "in_boilerplate"]
 RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue"]
 RECOMMENDATION_THEME_COLUMNS = ["doc_id", "unit_id", "theme", "theme_label"]
 

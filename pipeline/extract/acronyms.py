@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 DEFINITION = re.compile(r"\((?P<acronym>[A-Z][A-Za-z0-9&.\-]{1,11})\)")
 MAX_EXTRA_WORDS = 5
+EDGE_MARKS = " ,;:-*_`\"'“”‘’"  # punctuation and markup around a long form, not part of it
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,9 @@ def find_definitions(text: str) -> list[Definition]:
         if span is None:
             continue
         start, end = span
-        long_form = text[start:end].strip(" ,;:-")
+        raw = text[start:end]
+        long_form = raw.strip(EDGE_MARKS)
+        start += len(raw) - len(raw.lstrip(EDGE_MARKS))
         if long_form.lower().startswith("the "):
             start, long_form = start + 4, long_form[4:]
         found.append(Definition(acronym, long_form, start, start + len(long_form)))

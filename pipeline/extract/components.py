@@ -21,7 +21,13 @@ from spacy.util import filter_spans, minibatch
 
 from pipeline.extract.acronyms import find_definitions
 from pipeline.extract.cues import CueLexicon, find_cue
-from pipeline.extract.gazetteer import Knowledge, load_knowledge, looks_like_code, reads_as_org_name
+from pipeline.extract.gazetteer import (
+    Knowledge,
+    governing_head,
+    load_knowledge,
+    strip_article,
+    title_cased,
+)
 
 for _name, _default in (
     ("kind", ""),
@@ -106,28 +112,38 @@ def make_gated_pipes(nlp: Language, name: str, pipes: list[str], gates: list[str
 
 class GazetteerMatcher:
     """Every organization, country, region (and blocking place name) of the knowledge files,
-    matched case-sensitively into ``doc.spans["gazetteer"]``, overlaps included."""
+    matched case-sensitively into ``doc.spans["gazetteer"]``, overlaps included. In text
+    without a lower-case letter (a letterhead, an address) names are matched whatever their
+    case ("UNITED STATES"), codes and acronyms not ("US", "CONTACT US")."""
 
     def __init__(self, nlp: Language, knowledge: Knowledge) -> None:
         from spacy.matcher import PhraseMatcher
 
         self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.any_case = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.targets: list[tuple[str, str, str]] = []
         index: dict[tuple[str, str, str], int] = {}
         patterns: dict[int, list[str]] = {}
+        names: dict[int, list[str]] = {}
         for entry in knowledge.entries:
             key = (entry.label, entry.canonical, entry.iso3)
             if key not in index:
                 index[key] = len(self.targets)
                 self.targets.append(key)
             patterns.setdefault(index[key], []).append(entry.phrase)
+            if not entry.is_code:
+                names.setdefault(index[key], []).append(entry.phrase)
         for target, phrases in patterns.items():
             self.matcher.add(str(target), list(nlp.tokenizer.pipe(dict.fromkeys(phrases))))  # type: ignore[union-attr]
+        for target, phrases in names.items():
+            self.any_case.add(str(target), list(nlp.tokenizer.pipe(dict.fromkeys(phrases))))  # type: ignore[union-attr]
         self.strings = nlp.vocab.strings
 
     def __call__(self, doc: Doc) -> Doc:
+        shouting = not any(c.islower() for c in doc.text)
+        matches = self.any_case(doc) if shouting else self.matcher(doc)
         spans = []
-        for match_id, start, end in self.matcher(doc):
+        for match_id, start, end in matches:
             label, canonical, iso3 = self.targets[int(self.strings[match_id])]
             spans.append(Span(doc, start, end, label=label, kb_id=iso3, span_id=canonical))
         doc.spans["gazetteer"] = spans
@@ -156,12 +172,16 @@ def acronym_finder(doc: Doc) -> Doc:
 class EntityResolver:
     """One clean entity list per unit in ``doc.ents``: ORG, COUNTRY, REGION.
 
-    Gazetteer matches win over the model, longest first. A model ORG span is kept only when
-    it reads like a name ("National University of Malaysia"): title case, an organization
-    head word, not a heading, not inside a quoted title, not a bare generic word. A country
-    or region named inside an organization's name is not a mention of it, and a body named
-    just before "Resolution" is naming a document. Codes ("US", "IAEA") are not read inside
-    all-capital text. ``span.id_`` holds the canonical name, ``span.kb_id_`` the ISO3 code.
+    Gazetteer matches win over the model, longest first. Organizations the gazetteer does not
+    know come from title-case runs around an organization head word ("National Nuclear
+    Regulator", "Ministry of Foreign Affairs of Kenya") and from the model's ORG spans
+    outside them. Such a span is kept only when it reads like a name: title case, an
+    organization head word, not in a title-case heading, not inside a quoted title, not a bare
+    generic word; it is cut before an acronym in parentheses, before "of <country>'s"
+    (the country owns the next body) and before a state that follows a complete name
+    ("Ministry of Foreign Affairs of Kenya"). A country or region named inside an organization's name
+    is not a mention of it, and a body named just before "Resolution" is naming a document.
+    ``span.id_`` holds the canonical name, ``span.kb_id_`` the ISO3 code.
     """
 
     def __init__(self, knowledge: Knowledge) -> None:
@@ -170,16 +190,26 @@ class EntityResolver:
         self.strip_leading = set(org.get("strip_leading", []))
         self.followers = set(org.get("document_followers", []))
         self.known_orgs = knowledge.org_names
+        self.countries = knowledge.country_names
+        self.regions = knowledge.region_names
+        self.name_pattern = head_word_pattern(org)
+        self.heads = set(org.get("head_words", []))
+        self.connectors = set(org.get("connectors", []))
+        self.links = self.connectors - {"and", "&", "the"}
 
     def __call__(self, doc: Doc) -> Doc:
-        shouting = not any(c.islower() for c in doc.text)
-        gazetteer = filter_spans(
-            [s for s in doc.spans.get("gazetteer", []) if not (shouting and looks_like_code(s.text))]
-        )
+        gazetteer = filter_spans(doc.spans.get("gazetteer", []))
         gazetteer = [s for s in gazetteer if not (s.label_ == "ORG" and self._names_document(s))]
-        model = [
-            s for s in (self._clean_model_org(e) for e in doc.ents if e.label_ == "ORG") if s is not None
+        model_orgs = [t for t in (self._trimmed(e) for e in doc.ents if e.label_ == "ORG") if t is not None]
+        runs = [
+            r
+            for r in self._head_word_spans(doc)
+            if all(self._extends(r, m) for m in model_orgs if r.start < m.end and m.start < r.end)
         ]
+        candidates = [m for m in model_orgs if not any(r.start < m.end and m.start < r.end for r in runs)]
+        candidates += runs
+        parts = [part for span in candidates for part in self._split_joined(span)]
+        model = [s for s in (self._clean_model_org(e) for e in parts) if s is not None]
         kept_model = []
         for span in model:
             overlapping = [g for g in gazetteer if g.start < span.end and span.start < g.end]
@@ -198,25 +228,104 @@ class EntityResolver:
         doc.spans["model_orgs"] = [s for s in kept_model if s in final]
         return doc
 
+    def _head_word_spans(self, doc: Doc) -> list[Span]:
+        """Title-case runs around a head word; where one holds a model ORG span, the run
+        is the name (the small model often stops early: "Moroccan Agency" of "Moroccan Agency
+        for Nuclear and Radiological Safety")."""
+        if self.name_pattern is None or not doc._.needs_ner:
+            return []
+        spans = (
+            doc.char_span(*m.span(), alignment_mode="contract") for m in self.name_pattern.finditer(doc.text)
+        )
+        trimmed = (self._trimmed(span) for span in spans if span is not None)
+        return [span for span in trimmed if span is not None]
+
+    def _extends(self, run: Span, model_span: Span) -> bool:
+        """Does the title-case run hold the model's span and carry it on through "of", "for" …
+        ("the Moroccan Agency for" -> "Moroccan Agency for Nuclear Safety"), or finish a span
+        that stops on a connector ("… Co-operation and")? Not through a next capitalised word
+        or "and" ("Department of Trade Date and Venue", a field label)."""
+        doc, start, end = model_span.doc, model_span.start, model_span.end
+        if not (run.start <= start and end <= run.end):
+            return False
+        return run.end == end or doc[end - 1].text in self.connectors or doc[end].text in self.links
+
+    def _trimmed(self, ent: Span) -> Span | None:
+        """The span without leading "the" and such, cut before a parenthesis."""
+        doc, start = ent.doc, ent.start
+        end = next((t.i for t in ent if t.text == "("), ent.end)
+        while start < end and doc[start].text in self.strip_leading:
+            start += 1
+        return doc[start:end] if start < end else None
+
+    def _split_joined(self, span: Span) -> list[Span]:
+        """Two bodies joined by "and" ("Ministry of Defence and Customs Service") as two spans;
+        one name with "and" inside ("Department of Trade and Industry") as it is."""
+        for token in span:
+            if token.text in {"and", "&"} and token.i > span.start:
+                before, after = span.doc[span.start : token.i], span.doc[token.i + 1 : span.end]
+                if self.heads & {t.text for t in before} and self.heads & {t.text for t in after}:
+                    return [before, after]
+        return [span]
+
     def _names_document(self, span: Span) -> bool:
         return span.end < len(span.doc) and span.doc[span.end].text in self.followers
 
     def _clean_model_org(self, ent: Span) -> Span | None:
         doc = ent.doc
-        if doc._.kind == "heading":
+        if doc._.kind == "heading" and title_cased([t.text for t in doc], self.rules):
             return None
         start, end = ent.start, ent.end
-        while start < end and doc[start].text in self.strip_leading:
-            start += 1
-        while end > start and (doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct):
+        while end > start and (
+            doc[end - 1].text in POSSESSIVE or doc[end - 1].is_punct or doc[end - 1].text in self.connectors
+        ):
             end -= 1
+        end = self._before_owner_country(doc, start, end)
+        end = self._before_location(doc, start, end)
         words = doc[start:end]
-        if not reads_as_org_name([t.text for t in words], self.rules) or self._names_document(words):
+        head = governing_head([t.text for t in words], self.rules)
+        if head is None or self._names_document(words):
             return None
         if any(m.start() <= words.start_char < m.end() for m in QUOTED.finditer(doc.text)):
             return None
         canonical = self.known_orgs.get(words.text.lower(), words.text)
         return Span(doc, start, end, label="ORG", span_id=canonical)
+
+    def _before_location(self, doc: Doc, start: int, end: int) -> int:
+        """Where a name ends before "in <place>" that is no country or region ("Global Forum
+        on Strategic Trade in Brussels"); "Co-operation in Europe" stays in the name."""
+        for i in range(end - 2, start, -1):
+            if doc[i].text == "in":
+                place = strip_article(doc[i + 1 : end].text).lower()
+                return end if place in self.countries or place in self.regions else i
+        return end
+
+    def _before_owner_country(self, doc: Doc, start: int, end: int) -> int:
+        """Where a body's name ends when a state follows as its owner, which then counts as a
+        mention: "Department of Foreign Trade" of "… of Thailand's Ministry" (the state owns
+        the next body), "Ministry of Foreign Affairs" of "… of Affairs of Kenya" (a complete
+        name, then its state). In "Bank of Ghana" or "Customs Service of Ghana" the state is
+        part of the name."""
+        owned_next = end < len(doc) and doc[end].text in POSSESSIVE
+        for i in range(end - 2, start, -1):
+            if doc[i].text == "of" and strip_article(doc[i + 1 : end].text).lower() in self.countries:
+                complete = any(t.text in self.links for t in doc[start + 1 : i])
+                return i if owned_next or complete else end
+        return end
+
+
+def head_word_pattern(org_rules: dict) -> re.Pattern[str] | None:
+    """Up to five capitalised words or numbers ("1540"), an organization head word, then up
+    to two "of/for/on …" groups of capitalised words ("Ministry of Science and Technology").
+    A possessive ends a word: "Ghana's Ministry" is not one name."""
+    heads = org_rules.get("head_words", [])
+    if not heads:
+        return None
+    word = r"[A-Z][\w&.\-]*"
+    links = r"(?:of|for|on|against|in)"
+    group = rf"\s+{links}\s+(?:the\s+)?{word}(?:\s+(?:and\s+|&\s+)?{word})*"
+    head = "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
+    return re.compile(rf"(?<![\w'’])(?:(?:{word}|[0-9]+)\s+){{0,5}}(?:{head})\b(?![’'])(?:{group}){{0,2}}")
 
 
 @Language.factory("entity_resolver", default_config={"data_dir": ""})

@@ -15,36 +15,94 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from pipeline.extract.gazetteer import Knowledge, name_parts, reads_as_org_name
+from pipeline.extract.acronyms import DEFINITION, is_acronym
+from pipeline.extract.gazetteer import (
+    Knowledge,
+    from_capitals,
+    governing_head,
+    name_parts,
+    org_kind,
+    strip_article,
+)
 
 if TYPE_CHECKING:  # spaCy is imported only where documents are processed
     from spacy.tokens import Doc
 
-ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3", "start", "end", "source"]
+ENTITY_COLUMNS = [
+    "doc_id", "unit_id", "text", "label", "canonical", "iso3", "start", "end", "source", "kind",
+    "in_boilerplate",
+]  # fmt: skip
+BOILERPLATE = "boilerplate"  # the units.csv kind of letterheads, addresses, disclaimers, contact lines
+ACRONYM_AFTER = re.compile(r"\s*" + DEFINITION.pattern)
+OWNER = re.compile(r"^(?P<owner>.+?)['’]s\s")  # "1540 Committee's Group of Experts"
 
 
-def unit_entities(doc_id: str, unit_id: str, doc: Doc) -> list[dict]:
-    """The resolved mentions of one unit."""
+def unit_entities(doc_id: str, unit_id: str, doc: Doc, knowledge: Knowledge) -> list[dict]:
+    """The resolved mentions of one unit, with the body a possessive names inside a known
+    name ("the 1540 Committee's Group of Experts" names the 1540 Committee too)."""
     from_model = {(s.start, s.end) for s in doc.spans.get("model_orgs", [])}
-    return [
-        {
-            "doc_id": doc_id,
-            "unit_id": unit_id,
-            "text": ent.text,
-            "label": ent.label_,
-            "canonical": ent.id_ or ent.text,
-            "iso3": ent.kb_id_,
-            "start": ent.start_char,
-            "end": ent.end_char,
-            "source": "model" if (ent.start, ent.end) in from_model else "gazetteer",
-        }
-        for ent in doc.ents
-    ]
+    in_boilerplate = doc._.kind == BOILERPLATE
+    rows = []
+    for ent in doc.ents:
+        source = "model" if (ent.start, ent.end) in from_model else "gazetteer"
+        canonical = ent.id_ or ent.text
+        rows.append(
+            entity_row(
+                doc_id, unit_id, ent.text, ent.label_, canonical, ent.start_char, source, knowledge,
+                iso3=ent.kb_id_, in_boilerplate=in_boilerplate,
+            )
+        )  # fmt: skip
+        owner = OWNER.match(ent.text) if ent.label_ == "ORG" and source == "gazetteer" else None
+        owner_name = knowledge.org_names.get(strip_article(owner["owner"]).lower()) if owner else None
+        if owner and owner_name and owner_name != canonical:
+            start = ent.start_char + owner.start("owner")
+            rows.append(
+                entity_row(
+                    doc_id, unit_id, owner["owner"], "ORG", owner_name, start, "gazetteer", knowledge,
+                    in_boilerplate=in_boilerplate,
+                )
+            )  # fmt: skip
+    return rows
+
+
+def entity_row(
+    doc_id: str,
+    unit_id: str,
+    text: str,
+    label: str,
+    canonical: str,
+    start: int,
+    source: str,
+    knowledge: Knowledge,
+    iso3: str = "",
+    in_boilerplate: bool = False,
+) -> dict:
+    """One mention; an organization's ``kind`` from its gazetteer entry or its head word."""
+    kind = ""
+    if label == "ORG":
+        kind = knowledge.org_kinds.get(canonical) or org_kind(
+            governing_head(name_parts(canonical)[0].split(), knowledge.rules), knowledge.rules
+        )
+    return {
+        "doc_id": doc_id,
+        "unit_id": unit_id,
+        "text": text,
+        "label": label,
+        "canonical": canonical,
+        "iso3": iso3,
+        "start": start,
+        "end": start + len(text),
+        "source": source,
+        "kind": kind,
+        "in_boilerplate": in_boilerplate,
+    }
 
 
 def learned_acronyms(docs: Sequence[Doc], knowledge: Knowledge) -> dict[str, str]:
     """Phrase (acronym or long form) -> canonical name, for every organization acronym the
-    document defines. Known bodies keep their gazetteer name; new ones become "Long (ACR)"."""
+    document defines. Known bodies keep their gazetteer name; new ones become "Long (ACR)",
+    title-cased when the text shouts ("WEST AFRICA CENTRE ..."). The acronym vouches for the
+    name, so its organization word may stand anywhere ("Bank Negara Malaysia")."""
     learned: dict[str, str] = {}
     for doc in docs:
         for definition in doc._.acronyms:
@@ -52,54 +110,93 @@ def learned_acronyms(docs: Sequence[Doc], knowledge: Knowledge) -> dict[str, str
                 definition.acronym.lower()
             )
             if canonical is None:
-                if not reads_as_org_name(definition.long_form.split(), knowledge.rules):
+                name = from_capitals(definition.long_form, knowledge.rules)
+                if governing_head(name.split(), knowledge.rules, anywhere=True) is None:
                     continue
-                canonical = f"{definition.long_form} ({definition.acronym})"
+                canonical = f"{name} ({definition.acronym})"
             learned.setdefault(definition.acronym, canonical)
             learned.setdefault(definition.long_form, canonical)
     return learned
 
 
+def acronyms_after_names(rows: list[dict], texts: dict[str, str]) -> dict[str, str]:
+    """Acronyms whose letters do not spell the name before them, often in another language
+    ("Agency for Nuclear Safety (AMSSN)"): an acronym in parentheses right after a name the
+    model or the head-word rule found names that body."""
+    learned: dict[str, str] = {}
+    for row in rows:
+        if row["label"] != "ORG" or row["source"] != "model":
+            continue
+        match = ACRONYM_AFTER.match(texts[row["unit_id"]], int(row["end"]))
+        if match and is_acronym(match["acronym"]) and not name_parts(row["canonical"])[1]:
+            canonical = f"{row['canonical']} ({match['acronym']})"
+            learned.setdefault(match["acronym"], canonical)
+            learned.setdefault(row["text"], canonical)
+    return learned
+
+
+def merge_learned(by_letters: dict[str, str], after_names: dict[str, str]) -> dict[str, str]:
+    """One canonical name per acronym: the one its letters spell, unless the name found right
+    before the parenthesis holds it and starts earlier ("Lusitanian Agency for …" over
+    "Agency for …"), or the letters spell nothing."""
+    merged = dict(by_letters)
+    for phrase, canonical in after_names.items():
+        name, acronym = name_parts(canonical)
+        spelled = by_letters.get(acronym)
+        if spelled is None or (spelled != canonical and name.endswith(name_parts(spelled)[0])):
+            if spelled is not None:  # the letter-spelled long form names the longer name too
+                merged.update({p: canonical for p, c in by_letters.items() if c == spelled})
+            merged[phrase] = canonical
+    return merged
+
+
 def apply_acronyms(
-    rows: list[dict], texts: dict[str, str], learned: dict[str, str], doc_id: str
+    rows: list[dict],
+    texts: dict[str, str],
+    learned: dict[str, str],
+    doc_id: str,
+    knowledge: Knowledge,
+    boilerplate: set[str],
 ) -> list[dict]:
-    """Rename model mentions of a learned long form and add the mentions nothing found yet."""
+    """Rename model mentions of a learned long form and add the mentions nothing found yet;
+    a country, region or model fragment inside a long form is part of the name."""
     if not learned:
         return rows
     for row in rows:
         if row["label"] == "ORG" and row["source"] == "model" and row["text"] in learned:
             row.update(canonical=learned[row["text"]], source="acronym")
-    taken: dict[str, list[tuple[int, int]]] = {}
-    for row in rows:
-        taken.setdefault(row["unit_id"], []).append((int(row["start"]), int(row["end"])))
     pattern = re.compile(
         r"(?<![\w-])(?:"
         + "|".join(re.escape(p) for p in sorted(learned, key=len, reverse=True))
         + r")(?![\w-])"
     )
+    by_unit: dict[str, list[dict]] = {}
+    for row in rows:
+        by_unit.setdefault(row["unit_id"], []).append(row)
+    inside_names: list[int] = []  # ids of place rows a learned name covers
     added = []
     for unit_id, text in texts.items():
         for match in pattern.finditer(text):
             start, end = match.span()
-            if any(s < end and start < e for s, e in taken.get(unit_id, [])):
-                continue
+            overlapping = [
+                r for r in by_unit.get(unit_id, []) if int(r["start"]) < end and start < int(r["end"])
+            ]
+            if any(
+                r["label"] == "ORG"
+                and (r["source"] != "model" or int(r["start"]) < start or end < int(r["end"]))
+                for r in overlapping
+            ):
+                continue  # a known body, or a span that reaches beyond the name
             if text[end : end + 1] == ")" and text[start - 1 : start] == "(":
                 continue  # the acronym in its own definition: the long form is the mention
-            taken.setdefault(unit_id, []).append((start, end))
-            added.append(
-                {
-                    "doc_id": doc_id,
-                    "unit_id": unit_id,
-                    "text": match.group(),
-                    "label": "ORG",
-                    "canonical": learned[match.group()],
-                    "iso3": "",
-                    "start": start,
-                    "end": end,
-                    "source": "acronym",
-                }
-            )
-    return rows + added
+            inside_names.extend(id(r) for r in overlapping)
+            row = entity_row(
+                doc_id, unit_id, match.group(), "ORG", learned[match.group()], start, "acronym", knowledge,
+                in_boilerplate=unit_id in boilerplate,
+            )  # fmt: skip
+            by_unit.setdefault(unit_id, []).append(row)
+            added.append(row)
+    return [r for r in rows if id(r) not in set(inside_names)] + added
 
 
 def document_entities(
@@ -109,10 +206,12 @@ def document_entities(
     rows = [
         row
         for unit_id, doc in zip(unit_ids, docs, strict=True)
-        for row in unit_entities(doc_id, unit_id, doc)
+        for row in unit_entities(doc_id, unit_id, doc, knowledge)
     ]
     texts = {unit_id: doc.text for unit_id, doc in zip(unit_ids, docs, strict=True)}
-    rows = apply_acronyms(rows, texts, learned_acronyms(docs, knowledge), doc_id)
+    boilerplate = {unit_id for unit_id, doc in zip(unit_ids, docs, strict=True) if doc._.kind == BOILERPLATE}
+    learned = merge_learned(learned_acronyms(docs, knowledge), acronyms_after_names(rows, texts))
+    rows = apply_acronyms(rows, texts, learned, doc_id, knowledge, boilerplate)
     order = {unit_id: i for i, unit_id in enumerate(unit_ids)}
     return sorted(rows, key=lambda r: (order[r["unit_id"]], int(r["start"])))
 

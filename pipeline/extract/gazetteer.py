@@ -25,8 +25,10 @@ KNOWLEDGE_FILES = (
     "entity_rules.toml",
     "recommendation_cues.toml",
 )
-ACRONYM_IN_NAME = re.compile(r"^(?P<name>.+?)\s*\((?P<acronym>[^()]+)\)$")
+# "Name (ACR)"; a year in parentheses ("resolution 1874 (2009)") is part of the name
+ACRONYM_IN_NAME = re.compile(r"^(?P<name>.+?)\s*\((?P<acronym>[^()]*[A-Za-z][^()]*)\)$")
 APOSTROPHES = ("'", "\u2019")
+ORGANIZATION = "organization"  # the ``kind`` of a body; programmes, regimes, treaties differ
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Knowledge:
 
     entries: tuple[Entry, ...]
     org_names: dict[str, str]  # any lower-cased name, acronym or alias -> canonical
+    org_kinds: dict[str, str]  # canonical -> organization | programme | regime | ...
     region_names: dict[str, str]
     country_names: dict[str, str]  # lower-cased name -> iso3
     country_canonical: dict[str, str]  # iso3 -> UN name
@@ -92,21 +95,57 @@ def spelling_variants(phrase: str) -> list[str]:
     return variants
 
 
-def reads_as_org_name(words: list[str], rules: dict) -> bool:
-    """Title case with an organization word that ends the name or governs the rest
-    ("Stimson Center", "National University of Malaysia"); generic words alone do not count."""
+def governing_head(words: list[str], rules: dict, anywhere: bool = False) -> str | None:
+    """The organization word of a title-case name: one that ends the name or governs the rest
+    ("Stimson Center", "National University of Malaysia"), or with ``anywhere`` any of them
+    ("Bank Negara Malaysia", for a long form its acronym vouches for). None when the words do
+    not read as a name: not title case, fewer than two words, or generic words alone."""
     org = rules.get("org", {})
     heads, connectors = set(org.get("head_words", [])), set(org.get("connectors", []))
     generic = {w.lower() for w in org.get("generic_words", [])}
     if len(words) < 2 or " ".join(words).lower() in generic:
-        return False
+        return None
     if not all(w[:1].isupper() or w in connectors or w[:1].isdigit() or not w[:1].isalnum() for w in words):
-        return False
+        return None
     last = len(words) - 1
-    return any(w in heads and (i == last or words[i + 1] in connectors) for i, w in enumerate(words))
+    return next(
+        (
+            w
+            for i, w in enumerate(words)
+            if w in heads and (anywhere or i == last or words[i + 1] in connectors)
+        ),
+        None,
+    )
 
 
-def _strip_article(phrase: str) -> str:
+def reads_as_org_name(words: list[str], rules: dict) -> bool:
+    return governing_head(words, rules) is not None
+
+
+def org_kind(head: str | None, rules: dict) -> str:
+    """What a name governed by ``head`` stands for ("Programme": a programme); an
+    organization unless entity_rules.toml says otherwise."""
+    return rules.get("kinds", {}).get("head_words", {}).get(head or "", ORGANIZATION)
+
+
+def title_cased(words: list[str], rules: dict) -> bool:
+    """Every word capitalised but the connectors ("Export Programs Show Progress"): a title,
+    where capitals do not mark names."""
+    connectors = set(rules.get("org", {}).get("connectors", []))
+    content = [w for w in words if w[:1].isalpha() and w not in connectors]
+    return bool(content) and all(w[:1].isupper() for w in content)
+
+
+def from_capitals(phrase: str, rules: dict) -> str:
+    """A phrase in capitals in title case ("WEST AFRICA CENTRE FOR SECURITY" -> "West Africa
+    Centre for Security"); other phrases as they are."""
+    if any(c.islower() for c in phrase):
+        return phrase
+    connectors = set(rules.get("org", {}).get("connectors", []))
+    return " ".join(w.lower() if w.lower() in connectors else w.capitalize() for w in phrase.split())
+
+
+def strip_article(phrase: str) -> str:
     return phrase[4:] if phrase.lower().startswith("the ") else phrase
 
 
@@ -114,22 +153,26 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
 
-def _organization_entries(table: pd.DataFrame) -> tuple[list[Entry], dict[str, str]]:
-    entries, names = [], {}
+def _organization_entries(
+    table: pd.DataFrame, rules: dict
+) -> tuple[list[Entry], dict[str, str], dict[str, str]]:
+    entries, names, kinds = [], {}, {}
+    kind_of_type = rules.get("kinds", {}).get("types", {})
     for row in table.itertuples(index=False):
         canonical = row.canonical.strip()
+        kinds[canonical] = kind_of_type.get(str(getattr(row, "type", "")).strip(), ORGANIZATION)
         full, acronym_in_name = name_parts(canonical)
         acronym = (row.acronym or acronym_in_name).strip()
         phrases = [full, *split_aliases(row.aliases)]
         if acronym:
             phrases.append(acronym)
         for phrase in phrases:
-            phrase = _strip_article(phrase)
+            phrase = strip_article(phrase)
             names[phrase.lower()] = canonical
             for variant in spelling_variants(phrase):
                 entries.append(Entry(variant, "ORG", canonical, is_code=looks_like_code(variant)))
         names[canonical.lower()] = canonical
-    return entries, names
+    return entries, names, kinds
 
 
 def _country_entries(table: pd.DataFrame) -> tuple[list[Entry], dict[str, str], dict[str, str]]:
@@ -138,7 +181,7 @@ def _country_entries(table: pd.DataFrame) -> tuple[list[Entry], dict[str, str], 
         iso3, canonical = row.iso3.strip().upper(), row.canonical.strip()
         canonical_names[iso3] = canonical
         for phrase in [canonical, *split_aliases(row.aliases)]:
-            phrase = _strip_article(phrase)
+            phrase = strip_article(phrase)
             names[phrase.lower()] = iso3
             for variant in spelling_variants(phrase):
                 entries.append(Entry(variant, "COUNTRY", canonical, iso3, looks_like_code(variant)))
@@ -150,7 +193,7 @@ def _region_entries(table: pd.DataFrame) -> tuple[list[Entry], dict[str, str]]:
     for row in table.itertuples(index=False):
         canonical = row.canonical.strip()
         for phrase in [canonical, *split_aliases(row.aliases)]:
-            phrase = _strip_article(phrase)
+            phrase = strip_article(phrase)
             names[phrase.lower()] = canonical
             for variant in spelling_variants(phrase):
                 entries.append(Entry(variant, "REGION", canonical, is_code=looks_like_code(variant)))
@@ -166,12 +209,14 @@ def data_fingerprint(data_dir: Path) -> str:
 def load_knowledge(data_dir: str | Path | None = None) -> Knowledge:
     """Read (once per process and folder) the gazetteers, entity rules and recommendation cues."""
     folder = resolve_data_dir(data_dir)
-    org_entries, org_names = _organization_entries(_read_csv(knowledge_file(folder, "organizations.csv")))
+    rules = tomllib.loads(knowledge_file(folder, "entity_rules.toml").read_text(encoding="utf-8"))
+    org_entries, org_names, org_kinds = _organization_entries(
+        _read_csv(knowledge_file(folder, "organizations.csv")), rules
+    )
     country_entries, country_names, country_canonical = _country_entries(
         _read_csv(knowledge_file(folder, "countries.csv"))
     )
     region_entries, region_names = _region_entries(_read_csv(knowledge_file(folder, "regions.csv")))
-    rules = tomllib.loads(knowledge_file(folder, "entity_rules.toml").read_text(encoding="utf-8"))
     cues = tomllib.loads(knowledge_file(folder, "recommendation_cues.toml").read_text(encoding="utf-8"))
     blockers = [
         Entry(variant, "PLACE", place)
@@ -181,6 +226,7 @@ def load_knowledge(data_dir: str | Path | None = None) -> Knowledge:
     return Knowledge(
         entries=tuple(org_entries + country_entries + region_entries + blockers),
         org_names=org_names,
+        org_kinds=org_kinds,
         region_names=region_names,
         country_names=country_names,
         country_canonical=country_canonical,
