@@ -22,6 +22,7 @@ import sys
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 INPUTS = ("documents", "units", "entities", "recommendations")
 OUTPUTS = (
-    "themes", "theme_shares", "unit_themes", "theme_models", "keyness",
+    "themes", "theme_shares", "unit_themes", "theme_models", "theme_changes", "keyness",
     "recurring_recommendations", "recommendations_not_taken_up", "entity_counts",
 )  # fmt: skip
 ENTITY_COLUMNS = ["doc_id", "unit_id", "text", "label", "canonical", "iso3"]
@@ -150,7 +151,7 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
     from pipeline.analyze.corpus import conference_list, conferences, content_units
     from pipeline.analyze.recurrence import Vocabulary, load_concepts, load_gold_pairs
     from pipeline.analyze.terms import display_table, load_word_list
-    from pipeline.analyze.themes import ThemeSettings
+    from pipeline.analyze.themes import ThemeSettings, theme_features
 
     paths = ctx.paths
     documents = read_table(paths.table("documents"))
@@ -176,9 +177,13 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
     # a recommendation that is not a content unit (a heading, say) gets the closest theme
     in_content = set(content_keys)
     others = [k for k in rec_keys if k not in in_content and k in terms]
+    is_recommendation = set(rec_keys)
     themes = ThemeInputs(
         content=content[list(THEME_UNIT_COLUMNS)],
         content_terms=content_terms,
+        content_features=[theme_features(terms[k].words, terms[k].phrases) for k in content_keys],
+        is_recommendation=[k in is_recommendation for k in content_keys],
+        processed=str(paths.processed),
         content_groups=[by_document[d][0] for d in content["doc_id"]],
         conference_list=conf_list,
         settings=ThemeSettings.from_settings(settings),
@@ -186,7 +191,7 @@ def _read_inputs(ctx: Context, settings: dict, gold: list[Path]) -> Inputs:
         cache_root=str(paths.cache),
         display=display_table(terms[k] for k in content_keys),
         others=others,
-        others_terms=[terms[k].nominal for k in others],
+        others_terms=[theme_features(terms[k].words, terms[k].phrases) for k in others],
     )
     shared = SharedInputs(
         content_terms=content_terms,
@@ -241,6 +246,8 @@ def _run_analyses(
             if index == 0:
                 themed: ThemeResult = themed_future.result()
                 rec_bytes = _write_themes(paths, themed, found.recs)
+                if themed.stability["message"]:
+                    print(themed.stability["message"], file=sys.stderr)
             else:
                 pairs, not_taken, threshold, _ = recurring.result()
                 write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
@@ -254,6 +261,9 @@ def _run_analyses(
             "theme_method": themed.method,
             "n_themes": int(themed.k),
             "n_themes_setting": str(found.themes.settings.n_themes),
+            "theme_stability": themed.stability,
+            "run_date": datetime.now(UTC).strftime("%Y-%m-%d"),
+            "corpus": {"documents": int(len(found.confs)), "conferences": int(len(shared.conference_list))},
             "recommendations_table": found.recs is not None,
             "entities_table": paths.table("entities").exists(),
             "n_recommendations": int(len(shared.recs)),
@@ -284,6 +294,9 @@ class ThemeInputs:
 
     content: pd.DataFrame  # the content units (THEME_UNIT_COLUMNS), in the model's row order
     content_terms: list[list[str]]
+    content_features: list[list[str]]  # what themes compare (``themes.theme_features``)
+    is_recommendation: list[bool]
+    processed: str
     content_groups: list[str]  # each content unit's document content hash
     conference_list: pd.DataFrame
     settings: ThemeSettings
@@ -329,6 +342,8 @@ class ThemeResult:
     method: str
     k: int
     other_units: dict[tuple[str, str], str]
+    changes: pd.DataFrame  # earlier shares a re-fit moved (``theme_history.theme_changes``)
+    stability: dict  # analysis.json's "theme_stability"
 
 
 _SHARED: SharedInputs | None = None
@@ -346,23 +361,10 @@ def recurrence_job(_: None = None) -> tuple:
 
 
 def _themes(inputs: ThemeInputs) -> ThemeResult:
-    """The theme model and its tables. The choice of k is cached by what it depends on
-    (``themes.fit_themes``), so a new memo outside the selection sample does not redo it."""
-    from pipeline.analyze.themes import assign_themes, fit_themes, theme_shares, theme_tables
+    """The theme tables (``theme_run.run_themes``)."""
+    from pipeline.analyze.theme_run import run_themes
 
-    cache = DocumentCache(Path(inputs.cache_root), "analyze-themes", code_fingerprint("analyze/themes.py"))
-    model, corpus = fit_themes(
-        inputs.content_terms, inputs.settings, inputs.jobs, inputs.content_groups, cache
-    )
-    cache.prune([model.selection_key] if model.selection_key else [])
-    display = inputs.display
-    themes, unit_themes = theme_tables(inputs.content, model, corpus, lambda term: display.get(term, term))
-    shares = theme_shares(unit_themes, themes, inputs.conference_list)
-    other_units: dict[tuple[str, str], str] = {}
-    if inputs.others and model.k:
-        found = assign_themes(inputs.others_terms, corpus, model, themes)
-        other_units = dict(zip(inputs.others, found, strict=True))
-    return ThemeResult(themes, unit_themes, shares, model.selection, model.method, model.k, other_units)
+    return run_themes(inputs)
 
 
 def _keyness(shared: SharedInputs) -> pd.DataFrame:
@@ -580,6 +582,7 @@ def _write_themes(paths: Paths, themed: ThemeResult, recs: pd.DataFrame | None) 
     write_table(themed.shares, paths.table("theme_shares"))
     write_table(themed.unit_themes, paths.table("unit_themes"))
     write_table(themed.selection, paths.table("theme_models"))
+    write_table(themed.changes, paths.table("theme_changes"))
     if recs is None:
         return None
     rec_bytes = _with_themes(recs, themed).to_csv(index=False).encode("utf-8")

@@ -13,6 +13,7 @@ Everything is seeded: the same units give the same themes.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import warnings
 from collections.abc import Callable, Sequence
@@ -50,6 +51,10 @@ class ThemeSettings:
     compare: bool | str = "auto"
     compare_max_units: int = 150
     selection_max_units: int = 2000  # above this, k is chosen on a seeded sample of units
+    # keep the saved model (processed/theme_model.json): new units join existing themes
+    pin_themes: bool = False
+    # a re-fit keeps the previous k while its stability is within this of the best k's
+    keep_k_tolerance: float = 0.05
 
     @classmethod
     def from_settings(cls, section: dict) -> ThemeSettings:
@@ -118,8 +123,11 @@ def build_corpus(term_lists: Sequence[list[str]]) -> Corpus:
     return Corpus(tfidf.fit_transform(docs).tocsr(), counts.tocsr(), vocabulary, tfidf)
 
 
-def fit(method: str, corpus: Corpus, k: int, seed: int, rows: np.ndarray | None = None):
-    """(unit weights, term weights) of one model; ``rows`` restricts it to a subsample."""
+def fit(
+    method: str, corpus: Corpus, k: int, seed: int, rows: np.ndarray | None = None, initial: np.ndarray | None = None
+):
+    """(unit weights, term weights) of one model; ``rows`` restricts it to a subsample.
+    ``initial`` (k x terms, NMF only) starts the fit from earlier themes instead of NNDSVD."""
     from sklearn.cluster import KMeans
     from sklearn.decomposition import NMF, LatentDirichletAllocation
     from sklearn.exceptions import ConvergenceWarning
@@ -127,6 +135,12 @@ def fit(method: str, corpus: Corpus, k: int, seed: int, rows: np.ndarray | None 
     tfidf = corpus.tfidf if rows is None else corpus.tfidf[rows]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        if method == "nmf" and initial is not None and initial.shape == (k, tfidf.shape[1]):
+            start = np.maximum(initial, 0) + 1e-6
+            unit_start = _project(tfidf, start) + 1e-6
+            model = NMF(n_components=k, init="custom", random_state=seed, max_iter=500)
+            weights = model.fit_transform(tfidf, W=unit_start, H=start)
+            return weights, model.components_
         if method == "nmf":
             model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=500)
             weights = model.fit_transform(tfidf)
@@ -355,8 +369,14 @@ def fit_themes(
     jobs: int = 1,
     groups: Sequence[str] | None = None,
     cache: SelectionCache | None = None,
+    initial: Callable[[list[str]], np.ndarray] | None = None,
+    previous_k: int = 0,
 ) -> tuple[ThemeModel, Corpus]:
     """The theme model of a corpus, with the table of how it was chosen.
+
+    ``previous_k`` (the k of the model kept from the last run) is kept while its stability
+    is within ``keep_k_tolerance`` of the best; ``initial`` (its term weights over a given
+    vocabulary) then starts the fit, so adding memos moves few units.
 
     The selection is measured over ``jobs`` processes on a large corpus (the result does
     not depend on ``jobs``), on the sample ``selection_rows`` gives (``groups``: see
@@ -394,14 +414,178 @@ def fit_themes(
         if method == "auto":
             method = choose_method(table)
         k = best_k(table, method)
-    if (method, k) in fits:
+        mine = table[table["method"] == method].set_index("k")["stability"]
+        if previous_k in mine.index and mine[previous_k] >= mine[k] - settings.keep_k_tolerance:
+            k = previous_k
+    start = initial(corpus.vocabulary) if initial is not None and method == "nmf" else None
+    warm = start is not None and start.shape == (k, len(corpus.vocabulary)) and bool(start.any())
+    if (method, k) in fits and not warm:
         weights, terms = fits[method, k]
     else:
         with threadpool_limits(1):  # as in the selection: the same fit on any machine
-            weights, terms = fit(method, corpus, k, settings.seed)
+            weights, terms = fit(method, corpus, k, settings.seed, initial=start if warm else None)
     table = table.assign(chosen=(table["method"] == method) & (table["k"] == k))
     model = ThemeModel(method, k, np.asarray(weights), np.asarray(terms), table, selection_key=key)
     return model, corpus
+
+
+def series_stop_terms(
+    term_lists: Sequence[Sequence[str]],
+    editions: Sequence[object],
+    min_share: float = 0.8,
+    min_evenness: float = 0.9,
+    min_editions: int = 3,
+) -> frozenset[str]:
+    """Terms that mark the series rather than a subject: its name, venue, organizer.
+
+    Such a term is found in nearly every edition (``min_share`` of them) and at about the
+    same rate in each: the evenness of its per-edition rate (entropy over the editions,
+    1 = the same rate everywhere) is at least ``min_evenness``. A subject term may be named
+    in every edition too, but it peaks where the subject is discussed. Needs
+    ``min_editions`` editions: with fewer, "every edition" says nothing.
+    """
+    index = {e: i for i, e in enumerate(dict.fromkeys(editions))}
+    if len(index) < min_editions:
+        return frozenset()
+    sizes = np.zeros(len(index))
+    counts: dict[str, np.ndarray] = {}
+    for terms, edition in zip(term_lists, editions, strict=True):
+        sizes[index[edition]] += 1
+        for term in set(terms):
+            counts.setdefault(term, np.zeros(len(index)))[index[edition]] += 1
+    needed = max(min_editions, int(np.ceil(min_share * len(index))))
+    stop = set()
+    for term, row in counts.items():
+        if (row > 0).sum() < needed:
+            continue
+        rate = row / np.maximum(sizes, 1)
+        p = rate[rate > 0] / rate.sum()
+        if -(p * np.log(p)).sum() / np.log(len(index)) >= min_evenness:
+            stop.add(term)
+    return frozenset(stop)
+
+
+def without_series_terms(term_lists: Sequence[Sequence[str]], stop: frozenset[str] | set[str]) -> list[list[str]]:
+    """The terms minus the series' own, and minus phrases built on a series phrase
+    ("southeast asia dialogue" when "southeast asia" is one)."""
+    phrases = [p.split() for p in stop if " " in p]
+
+    def kept(term: str) -> bool:
+        if term in stop:
+            return False
+        words = term.split()
+        return not any(words[i : i + len(p)] == p for p in phrases for i in range(len(words) - len(p) + 1))
+
+    return [[t for t in terms if kept(t)] for terms in term_lists]
+
+
+def theme_features(words: Sequence[str], phrases: Sequence[str]) -> list[str]:
+    """What a unit is about, for themes: its noun phrases ("control list", "free trade
+    zone") and the words that head none of them. A head word alone ("list", "zone") would
+    join units the phrases keep apart."""
+    heads = {p.rsplit(" ", 1)[-1] for p in phrases}
+    return [*phrases, *(w for w in words if w not in heads)]
+
+
+def focus_mask(is_recommendation: Sequence[bool], term_lists: Sequence[Sequence[str]], min_terms: int = 6) -> np.ndarray:
+    """The units themes are fitted on: the recommendations and the substantive sentences,
+    those with at least ``min_terms`` distinct terms. Short procedural sentences ("The
+    meeting was opened by ...") would otherwise make themes of their own."""
+    recs = np.asarray(is_recommendation, dtype=bool)
+    rich = np.array([len(set(t)) >= min_terms for t in term_lists], dtype=bool)
+    return recs | rich if len(recs) else rich
+
+
+def _project(tfidf: csr_matrix, term_weights: np.ndarray, iterations: int = 200) -> np.ndarray:
+    """Unit weights under fixed term weights: non-negative least squares by multiplicative
+    updates, all units at once."""
+    n, k = tfidf.shape[0], term_weights.shape[0]
+    numerator = np.asarray(tfidf @ term_weights.T)
+    gram = term_weights @ term_weights.T
+    weights = np.full((n, k), 0.1)
+    weights[numerator.sum(axis=1) <= 0] = 0.0
+    for _ in range(iterations):
+        weights *= numerator / np.maximum(weights @ gram, 1e-12)
+    return weights
+
+
+def project(corpus: Corpus, model: ThemeModel, term_lists: Sequence[Sequence[str]]) -> np.ndarray:
+    """Theme weights of units under a fitted model's themes (its term weights held fixed)."""
+    if not model.k or corpus.vectorizer is None or not len(term_lists):
+        return np.zeros((len(term_lists), model.k))
+    return _project(corpus.vectorizer.transform([list(t) for t in term_lists]), model.term_weights)
+
+
+MIN_FOCUS_UNITS = 20  # fewer recommendations and substantive sentences: fit on every unit
+
+
+@dataclass
+class RunThemes:
+    """The themes of one run: weights of every content unit, the corpus the themes' terms
+    index, the series terms left out, and, when the kept model was used, its theme numbers
+    and labels (one per component)."""
+
+    model: ThemeModel
+    corpus: Corpus
+    stop_terms: list[str]
+    pinned: tuple[list[str], list[str]] | None = None
+
+
+class KeptModel(Protocol):
+    """A model kept from an earlier run (``theme_history.SavedModel``)."""
+
+    method: str
+    term_weights: np.ndarray
+    numbers: list[str]
+    labels: list[str]
+    stop_terms: list[str]
+
+    @property
+    def k(self) -> int: ...
+
+    def corpus_of(self, term_lists: list[list[str]]) -> Corpus: ...
+
+    def initial_weights(self, vocabulary: list[str]) -> np.ndarray: ...
+
+
+def themes_for_run(
+    nominal: Sequence[Sequence[str]],
+    features: Sequence[Sequence[str]],
+    is_recommendation: Sequence[bool],
+    editions: Sequence[object],
+    settings: ThemeSettings,
+    jobs: int = 1,
+    groups: Sequence[str] | None = None,
+    cache: SelectionCache | None = None,
+    previous: KeptModel | None = None,
+) -> RunThemes:
+    """Themes of every content unit.
+
+    The series' own terms (``series_stop_terms``) are left out; the model is fitted on the
+    recommendations and substantive sentences (``focus_mask``) and every unit is then
+    placed under its themes (``project``). With ``pin_themes`` and a kept model, nothing
+    is fitted: the units are placed under the kept themes. A re-fit starts from the kept
+    model and keeps its k unless another k is clearly more stable.
+    """
+    if settings.pin_themes and previous is not None and previous.k:
+        lists = without_series_terms(features, set(previous.stop_terms))
+        corpus = previous.corpus_of(lists)
+        weights = _project(corpus.tfidf, previous.term_weights)
+        model = ThemeModel(previous.method, previous.k, weights, previous.term_weights)
+        return RunThemes(model, corpus, list(previous.stop_terms), (previous.numbers, previous.labels))
+    stop = series_stop_terms(nominal, editions)
+    lists = without_series_terms(features, stop)
+    focus = focus_mask(is_recommendation, nominal)
+    if focus.sum() < MIN_FOCUS_UNITS:
+        focus = np.ones(len(lists), dtype=bool)
+    rows = np.flatnonzero(focus)
+    fitted, corpus = fit_themes(
+        [lists[i] for i in rows], settings, jobs, None if groups is None else [groups[i] for i in rows], cache,
+        initial=None if previous is None else previous.initial_weights,
+        previous_k=0 if previous is None else previous.k,
+    )  # fmt: skip
+    model = dataclasses.replace(fitted, unit_weights=project(corpus, fitted, lists))
+    return RunThemes(model, corpus, sorted(stop))
 
 
 # --------------------------------------------------------------------------- labels
@@ -469,13 +653,15 @@ def theme_tables(
     corpus: Corpus,
     display: Callable[[str], str] = str,
     n_representative: int = 3,
+    pinned: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """themes.csv and unit_themes.csv.
 
     ``units`` are the content units in the order of the model's rows. Each unit belongs to
     its dominant theme; ``weight`` is that theme's share of the unit's weights (how clearly
     the unit is about it). Units without any vocabulary term stay unassigned (theme empty).
-    Themes are numbered 1.. by size, so the largest theme is theme 1.
+    Themes are numbered 1.. by size, so the largest theme is theme 1; ``pinned`` (theme
+    number and label of each component) keeps a kept model's numbers and labels.
     """
     k = model.k
     weights = model.unit_weights if k else np.zeros((len(units), 0))
@@ -488,10 +674,15 @@ def theme_tables(
         [corpus.vocabulary[i] for i in np.argsort(-model.term_weights[j], kind="stable")[: TOP_TERMS * 2]]
         for j in range(k)
     ]
-    labels = [theme_label(terms, display) for terms in ranked_terms]
-    # number themes by size, then label, so ids do not depend on the factorisation's order
-    order = sorted(range(k), key=lambda j: (-sizes[j], labels[j]))
-    number = {j: i + 1 for i, j in enumerate(order)}
+    if pinned is not None:
+        labels = list(pinned[1])
+        number = {j: int(n) for j, n in enumerate(pinned[0])}
+        order = sorted(range(k), key=lambda j: number[j])
+    else:
+        labels = [theme_label(terms, display) for terms in ranked_terms]
+        # number themes by size, then label, so ids do not depend on the factorisation's order
+        order = sorted(range(k), key=lambda j: (-sizes[j], labels[j]))
+        number = {j: i + 1 for i, j in enumerate(order)}
 
     unit_rows = units[["doc_id", "unit_id", "conference", "year", "text"]].copy()
     unit_rows["theme"] = [str(number[d]) if a else "" for d, a in zip(dominant, assigned, strict=True)]
