@@ -63,7 +63,8 @@ def prepare(raw: Path, only: str, work: Path) -> Data:
         terms = _extractor("en_core_web_sm", 64).extract(content["text"].tolist())
         cache.write_bytes(pickle.dumps(terms))
     rec_keys = set(zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True))
-    is_rec = np.array([k in rec_keys for k in zip(content["doc_id"], content["unit_id"].astype(str))])
+    keys = zip(content["doc_id"], content["unit_id"].astype(str), strict=True)
+    is_rec = np.array([k in rec_keys for k in keys])
     return Data(content, terms, is_rec, content["conference_order"].to_numpy())
 
 
@@ -278,6 +279,9 @@ def product_run(data: Data, editions: set[int], settings: th.ThemeSettings, prev
         [data.terms[i].nominal for i in scope],
         [th.theme_features(data.terms[i].words, data.terms[i].phrases) for i in scope],
         data.is_rec[scope], data.edition[scope], settings, previous=previous,
+        previous_themes=None if previous is None else previous.components_of(
+            list(zip(data.content["doc_id"].iloc[scope], data.content["unit_id"].iloc[scope], strict=True))
+        ),
     )  # fmt: skip
     themes, unit_rows = th.theme_tables(data.content.iloc[scope], run.model, run.corpus, pinned=run.pinned)
     assigned = [""] * len(data.content)
@@ -285,7 +289,18 @@ def product_run(data: Data, editions: set[int], settings: th.ThemeSettings, prev
         assigned[r] = theme
     chosen = run.model.selection
     stab = float(chosen.loc[chosen["chosen"], "stability"].iloc[0]) if len(chosen) else float("nan")
-    return assigned, run.model.k, stab, kept_model(run, themes), themes
+    return assigned, run.model.k, stab, kept_model(run, themes, unit_rows), themes
+
+
+def continued_share(before: list[str], after: list[str], rows: np.ndarray) -> float:
+    """Share of earlier themed units now in the theme that continues theirs: the new theme
+    holding most of their earlier theme's units (themes may merge, not split)."""
+    rows = [r for r in rows if before[r]]
+    frame = pd.DataFrame({"before": [before[r] for r in rows], "after": [after[r] for r in rows]})
+    if frame.empty:
+        return float("nan")
+    home = frame[frame["after"] != ""].groupby("before")["after"].agg(lambda a: a.value_counts().index[0])
+    return float((frame["after"] == frame["before"].map(home)).mean())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,20 +339,23 @@ def main(argv: list[str] | None = None) -> int:
         print(row, file=sys.stderr)
     all_eds, first = set(editions), set(editions[:-1])
     assigned, k, stab, _, themes = product_run(data, all_eds, settings)
-    before, _, _, saved, _ = product_run(data, first, settings)
-    warm, _, _, _, _ = product_run(data, all_eds, settings, previous=saved)
+    before, k_before, _, saved, _ = product_run(data, first, settings)
+    warm, k_warm, _, _, _ = product_run(data, all_eds, settings, previous=saved)
+    print(f"k: first editions {k_before}, all after a re-fit from their model {k_warm}", file=sys.stderr)
     pinned_settings = th.ThemeSettings(**{**settings.__dict__, "pin_themes": True})
     pinned, _, _, _, _ = product_run(data, all_eds, pinned_settings, previous=saved)
     rows.append(
         {
-            "design": "chosen (pipeline): recs + substantive sentences, noun phrases first, series stop terms, "
-            "k by stability",
+            "design": "chosen (pipeline): recs + substantive sentences, noun phrases first, "
+            "series stop terms, k by stability",
             "k": k,
             "stability": round(stab, 3),
             "ami": round(ami(assigned, matched), 3),
             "kept_after_last_edition": round(kept_share(before, assigned, earlier), 3),
             "kept_refit_from_kept_model": round(kept_share(before, warm, earlier), 3),
             "kept_pinned": round(kept_share(before, pinned, earlier), 3),
+            "continued_refit_from_kept_model": round(continued_share(before, warm, earlier), 3),
+            "ami_refit_from_kept_model": round(ami(warm, matched), 3),
         }
     )
     print(themes[["theme", "label", "n_units"]].to_string(index=False), file=sys.stderr)

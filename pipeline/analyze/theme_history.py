@@ -10,7 +10,8 @@ new units are assigned to the existing themes and nothing earlier moves.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,9 @@ class SavedModel:
     numbers: list[str]  # theme number of each component
     labels: list[str]  # label of each component
     stop_terms: list[str]
+    units: dict[str, int]  # "doc_id/unit_id" -> component, the units' themes in that run
+    fit_key: str = ""  # what it was fitted from (``themes._run_key``)
+    selection: pd.DataFrame = field(default_factory=pd.DataFrame)  # theme_models.csv of that run
 
     @property
     def k(self) -> int:
@@ -47,11 +51,12 @@ class SavedModel:
 
     def to_json(self) -> str:
         data = {
-            "method": self.method, "vocabulary": self.vocabulary, "idf": [round(v, 6) for v in self.idf],
-            "term_weights": np.round(self.term_weights, 6).tolist(), "numbers": self.numbers,
-            "labels": self.labels, "stop_terms": self.stop_terms,
+            "method": self.method, "vocabulary": self.vocabulary, "idf": list(self.idf),
+            "term_weights": self.term_weights.tolist(), "numbers": self.numbers,
+            "labels": self.labels, "stop_terms": self.stop_terms, "units": self.units,
+            "fit_key": self.fit_key, "selection": self.selection.to_dict(orient="records"),
         }  # fmt: skip
-        return json.dumps(data, ensure_ascii=False)
+        return json.dumps(data, ensure_ascii=False, default=_plain)
 
     @classmethod
     def from_json(cls, text: str) -> SavedModel:
@@ -60,7 +65,13 @@ class SavedModel:
         return cls(
             data["method"], list(data["vocabulary"]), [float(v) for v in data["idf"]], weights,
             [str(n) for n in data["numbers"]], list(data["labels"]), list(data["stop_terms"]),
+            {str(key): int(c) for key, c in data.get("units", {}).items()}, str(data.get("fit_key", "")),
+            pd.DataFrame(data.get("selection", [])),
         )  # fmt: skip
+
+    def components_of(self, keys: Sequence[tuple[str, str]]) -> list[int]:
+        """Each unit's component in the kept model, -1 for units it did not theme."""
+        return [self.units.get(unit_name(*key), -1) for key in keys]
 
     def corpus_of(self, term_lists: list[list[str]]) -> Corpus:
         """The units as the saved model sees them: its vocabulary and IDF, nothing refitted."""
@@ -177,16 +188,29 @@ def refit_reason(previous: SavedModel | None, k: int, vocabulary: list[str], sto
     return "; ".join(parts)
 
 
-def kept_model(run: RunThemes, themes: pd.DataFrame) -> SavedModel:
+def unit_name(doc_id: object, unit_id: object) -> str:
+    return f"{doc_id}/{unit_id}"
+
+
+def kept_model(run: RunThemes, themes: pd.DataFrame, unit_themes: pd.DataFrame) -> SavedModel:
     """The model of this run, as the next run reads it (``themes``: themes.csv, which gives
-    each component its number and label)."""
+    each component its number and label; ``unit_themes``: which unit is in which theme)."""
     by_component = themes.set_index(themes["component"].astype(int))
+    component = dict(zip(themes["theme"].astype(str), themes["component"].astype(int), strict=True))
+    units = {
+        unit_name(d, u): component[t]
+        for d, u, t in zip(
+            unit_themes["doc_id"], unit_themes["unit_id"], unit_themes["theme"].astype(str), strict=True
+        )
+        if t in component
+    }
     vectorizer = run.corpus.vectorizer
     idf = [] if vectorizer is None else [float(v) for v in vectorizer.idf_]
     return SavedModel(
         run.model.method, list(run.corpus.vocabulary), idf, np.asarray(run.model.term_weights),
         [str(by_component.loc[j, "theme"]) for j in range(run.model.k)],
-        [str(by_component.loc[j, "label"]) for j in range(run.model.k)], list(run.stop_terms),
+        [str(by_component.loc[j, "label"]) for j in range(run.model.k)], list(run.stop_terms), units,
+        run.fit_key, run.model.selection,
     )  # fmt: skip
 
 
@@ -194,3 +218,7 @@ def save_model(processed: Path, model: SavedModel) -> None:
     from pipeline.tableio import write_text
 
     write_text(processed / MODEL_FILE, model.to_json())
+
+
+def _plain(value: object) -> object:
+    return value.item() if isinstance(value, np.generic) else str(value)

@@ -37,11 +37,14 @@ def run_themes(inputs: ThemeInputs) -> ThemeResult:
     previous = load_model(processed)
     cache = DocumentCache(Path(inputs.cache_root), "analyze-themes", code_fingerprint("analyze/themes.py"))
     editions = list(zip(inputs.content["conference"], inputs.content["year"], strict=True))
+    keys = list(zip(inputs.content["doc_id"], inputs.content["unit_id"], strict=True))
     run = themes_for_run(
         inputs.content_terms, inputs.content_features, inputs.is_recommendation, editions,
         inputs.settings, inputs.jobs, inputs.content_groups, cache, previous,
+        None if previous is None else previous.components_of(keys),
     )  # fmt: skip
-    cache.prune([run.model.selection_key] if run.model.selection_key else [])
+    if run.source == "fitted":
+        cache.prune([run.model.selection_key] if run.model.selection_key else [])
     display = inputs.display
     themes, unit_themes = theme_tables(
         inputs.content, run.model, run.corpus, lambda term: display.get(term, term), pinned=run.pinned
@@ -52,7 +55,7 @@ def run_themes(inputs: ThemeInputs) -> ThemeResult:
         found = assign_themes(inputs.others_terms, run.corpus, run.model, themes)
         other_units = dict(zip(inputs.others, found, strict=True))
 
-    refitted = run.pinned is None
+    refitted = run.source == "fitted"
     reason = refit_reason(previous, run.model.k, run.corpus.vocabulary, run.stop_terms) if refitted else ""
     if refitted and previous is not None:
         changes = theme_changes(
@@ -62,15 +65,16 @@ def run_themes(inputs: ThemeInputs) -> ThemeResult:
     else:
         changes = pd.DataFrame(columns=CHANGE_COLUMNS)
     if refitted:
-        save_model(processed, kept_model(run, themes))
+        save_model(processed, kept_model(run, themes, unit_themes))
     stability = {
-        "pinned": not refitted,
+        "source": run.source,
+        "pinned": run.source == "pinned",
         "refitted": refitted and previous is not None,
         "reason": reason,
         "n_shares_moved": int(len(changes)),
         "move_threshold": MOVE_THRESHOLD,
         "series_terms_left_out": list(run.stop_terms),
-        "message": _message(refitted, previous is not None, reason, changes),
+        "message": _message(run.source, previous is not None, reason, changes),
     }
     return ThemeResult(
         themes, unit_themes, shares, run.model.selection, run.model.method, run.model.k, other_units, changes,
@@ -78,11 +82,11 @@ def run_themes(inputs: ThemeInputs) -> ThemeResult:
     )  # fmt: skip
 
 
-def _message(refitted: bool, had_previous: bool, reason: str, changes: pd.DataFrame) -> str:
+def _message(source: str, had_previous: bool, reason: str, changes: pd.DataFrame) -> str:
     """What the terminal and the report say about the themes of this run."""
-    if not refitted:
+    if source == "pinned":
         return "analyze: themes pinned (pin_themes = true): new units assigned to the kept themes"
-    if not had_previous:
+    if source == "unchanged" or not had_previous:
         return ""
     moved = "; ".join(
         f"{row.label} in {row.conference_label}: {row.previous_share:.0%} → {row.share:.0%}"

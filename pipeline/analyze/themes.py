@@ -4,10 +4,10 @@ Units are short (one sentence or list item), so the model must find co-occurrenc
 little text. TF-IDF over lemmas and noun phrases (``terms.py``) factorised by NMF does
 that well; LDA on counts and k-means on TF-IDF are fitted the same way for comparison.
 The number of themes k is the one whose themes are most *stable*: a model fitted on random
-80 % subsamples of the units should find the same themes as the model on all of them
-(Greene, O'Callaghan & Cunningham 2014, "How many topics? Stability analysis for topic
-models"): the top terms of matched themes are compared by Jaccard overlap, themes matched
-by the Hungarian method. NPMI coherence of each theme's top terms is measured alongside.
+80 % subsamples of the units should group the units as the model on all of them does
+(Lange, Roth, Braun & Buhmann 2004, "Stability-based validation of clustering solutions";
+Greene, O'Callaghan & Cunningham 2014 for topic models), measured by the adjusted Rand index
+of the units' dominant themes. NPMI coherence of each theme's top terms is measured alongside.
 Everything is seeded: the same units give the same themes.
 """
 
@@ -42,7 +42,7 @@ class ThemeSettings:
     max_themes: int = 10
     seed: int = 0
     method: str = "nmf"
-    n_samples: int = 6  # subsamples per k for stability
+    n_samples: int = 10  # subsamples per k for stability
     sample_fraction: float = 0.8
     min_units_per_theme: int = 5  # bounds k on small corpora
     # also fit the other methods and record the comparison: "auto" = when the corpus has
@@ -54,7 +54,7 @@ class ThemeSettings:
     # keep the saved model (processed/theme_model.json): new units join existing themes
     pin_themes: bool = False
     # a re-fit keeps the previous k while its stability is within this of the best k's
-    keep_k_tolerance: float = 0.05
+    keep_k_tolerance: float = 0.1
 
     @classmethod
     def from_settings(cls, section: dict) -> ThemeSettings:
@@ -84,6 +84,7 @@ class ThemeModel:
     term_weights: np.ndarray  # k x n_terms, >= 0
     selection: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SELECTION_COLUMNS))
     selection_key: str = ""  # what the selection was cached under ("" when not chosen)
+    dominant: np.ndarray | None = None  # each unit's theme when not simply its largest weight
 
 
 def warm_up() -> None:
@@ -99,32 +100,43 @@ def _identity(items: list[str]) -> list[str]:
     return items
 
 
-def build_corpus(term_lists: Sequence[list[str]]) -> Corpus:
+def build_corpus(
+    term_lists: Sequence[list[str]], background: Sequence[Sequence[str]] | None = None
+) -> Corpus:
     """TF-IDF and count matrices over the same vocabulary.
 
     A term must occur in two units to say anything about co-occurrence (one unit, on a
     corpus of a few dozen, when there are fewer than 20 units), and a term in more than
-    60 % of the units separates nothing.
+    60 % of the units separates nothing. With ``background`` (e.g. every unit, when the
+    themes are fitted on some), the vocabulary and IDF are learned from it instead, so
+    every unit of it can be placed under the themes.
     """
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-    n = len(term_lists)
+    docs = [list(terms) for terms in term_lists]
+    learn = docs if background is None else [list(terms) for terms in background]
+    n = len(learn)
     min_df = 2 if n >= 20 else 1
-    docs = [terms if terms else [] for terms in term_lists]
     counter = CountVectorizer(analyzer=_identity, min_df=min_df, max_df=0.6 if n >= 20 else 1.0)
     try:
-        counts = counter.fit_transform(docs)
+        counter.fit(learn)
     except ValueError:  # empty vocabulary
-        counts = csr_matrix((n, 0))
+        counts = csr_matrix((len(docs), 0))
         return Corpus(counts, counts, [])
     vocabulary = list(counter.get_feature_names_out())
-    tfidf = TfidfVectorizer(analyzer=_identity, vocabulary=vocabulary, sublinear_tf=True)
-    return Corpus(tfidf.fit_transform(docs).tocsr(), counts.tocsr(), vocabulary, tfidf)
+    tfidf = TfidfVectorizer(analyzer=_identity, vocabulary=vocabulary, sublinear_tf=True).fit(learn)
+    counts = counter.transform(docs).tocsr()
+    return Corpus(tfidf.transform(docs).tocsr(), counts, vocabulary, tfidf)
 
 
 def fit(
-    method: str, corpus: Corpus, k: int, seed: int, rows: np.ndarray | None = None, initial: np.ndarray | None = None
+    method: str,
+    corpus: Corpus,
+    k: int,
+    seed: int,
+    rows: np.ndarray | None = None,
+    initial: np.ndarray | None = None,
 ):
     """(unit weights, term weights) of one model; ``rows`` restricts it to a subsample.
     ``initial`` (k x terms, NMF only) starts the fit from earlier themes instead of NNDSVD."""
@@ -159,38 +171,31 @@ def fit(
     raise ValueError(f"unknown theme method '{method}' (expected one of {', '.join(METHODS)})")
 
 
-def _top_sets(term_weights: np.ndarray, top: int = TOP_TERMS) -> list[set[int]]:
-    return [set(np.argsort(-row, kind="stable")[:top]) for row in term_weights]
-
-
-def _matched_jaccard(ref: list[set[int]], other: list[set[int]]) -> float:
-    from scipy.optimize import linear_sum_assignment
-
-    sim = np.array([[len(a & b) / len(a | b) if a | b else 1.0 for b in other] for a in ref])
-    rows, cols = linear_sum_assignment(-sim)
-    return float(sim[rows, cols].mean())
-
-
 def stability(
     method: str, corpus: Corpus, k: int, settings: ThemeSettings, reference: np.ndarray | None = None
 ) -> float:
-    """Mean matched top-term Jaccard between the full model and subsample models.
+    """Mean agreement (adjusted Rand index) between the units' dominant themes in the full
+    model and in models fitted on random subsamples, over the subsampled units.
 
-    ``reference`` is the full model's term weights when the caller has fitted it already
-    (the same fit serves coherence and, without sampling, the final model)."""
+    ``reference`` is the full model's unit weights when the caller has fitted it already
+    (the same fit serves coherence and, without sampling, the final model). 1 = every
+    subsample groups the units as the full model does; 0 = no better than chance.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
     if k <= 1:
         return 1.0
     if reference is None:
-        _, reference = fit(method, corpus, k, settings.seed)
-    ref = _top_sets(reference)
+        reference, _ = fit(method, corpus, k, settings.seed)
+    full = np.asarray(reference).argmax(axis=1)
     n = corpus.n_units
     size = max(k + 1, int(round(settings.sample_fraction * n)))
     scores = []
     for s in range(settings.n_samples):
         rng = np.random.default_rng(settings.seed + 1 + s)
         rows = np.sort(rng.choice(n, size=min(size, n), replace=False))
-        _, weights = fit(method, corpus, k, settings.seed + 1 + s, rows)
-        scores.append(_matched_jaccard(ref, _top_sets(weights)))
+        weights, _ = fit(method, corpus, k, settings.seed + 1 + s, rows)
+        scores.append(adjusted_rand_score(full[rows], np.asarray(weights).argmax(axis=1)))
     return float(np.mean(scores))
 
 
@@ -245,7 +250,7 @@ def _measure(corpus: Corpus, settings: ThemeSettings, method: str, k: int) -> tu
         row = {
             "method": method,
             "k": k,
-            "stability": round(stability(method, corpus, k, settings, fitted[1]), 4),
+            "stability": round(stability(method, corpus, k, settings, fitted[0]), 4),
             "coherence": round(coherence(fitted[1], corpus), 4),
         }
     return row, fitted
@@ -371,12 +376,14 @@ def fit_themes(
     cache: SelectionCache | None = None,
     initial: Callable[[list[str]], np.ndarray] | None = None,
     previous_k: int = 0,
+    background: Sequence[Sequence[str]] | None = None,
 ) -> tuple[ThemeModel, Corpus]:
     """The theme model of a corpus, with the table of how it was chosen.
 
     ``previous_k`` (the k of the model kept from the last run) is kept while its stability
     is within ``keep_k_tolerance`` of the best; ``initial`` (its term weights over a given
-    vocabulary) then starts the fit, so adding memos moves few units.
+    vocabulary) then starts the fit, so adding memos moves few units. ``background``: see
+    ``build_corpus``.
 
     The selection is measured over ``jobs`` processes on a large corpus (the result does
     not depend on ``jobs``), on the sample ``selection_rows`` gives (``groups``: see
@@ -385,7 +392,7 @@ def fit_themes(
     """
     from threadpoolctl import threadpool_limits
 
-    corpus = build_corpus(term_lists)
+    corpus = build_corpus(term_lists, background)
     if corpus.n_units == 0 or not corpus.vocabulary:
         empty = ThemeModel(settings.method, 0, np.zeros((corpus.n_units, 0)), np.zeros((0, 0)))
         return empty, corpus
@@ -465,7 +472,9 @@ def series_stop_terms(
     return frozenset(stop)
 
 
-def without_series_terms(term_lists: Sequence[Sequence[str]], stop: frozenset[str] | set[str]) -> list[list[str]]:
+def without_series_terms(
+    term_lists: Sequence[Sequence[str]], stop: frozenset[str] | set[str]
+) -> list[list[str]]:
     """The terms minus the series' own, and minus phrases built on a series phrase
     ("southeast asia dialogue" when "southeast asia" is one)."""
     phrases = [p.split() for p in stop if " " in p]
@@ -487,7 +496,9 @@ def theme_features(words: Sequence[str], phrases: Sequence[str]) -> list[str]:
     return [*phrases, *(w for w in words if w not in heads)]
 
 
-def focus_mask(is_recommendation: Sequence[bool], term_lists: Sequence[Sequence[str]], min_terms: int = 6) -> np.ndarray:
+def focus_mask(
+    is_recommendation: Sequence[bool], term_lists: Sequence[Sequence[str]], min_terms: int = 6
+) -> np.ndarray:
     """The units themes are fitted on: the recommendations and the substantive sentences,
     those with at least ``min_terms`` distinct terms. Short procedural sentences ("The
     meeting was opened by ...") would otherwise make themes of their own."""
@@ -517,6 +528,9 @@ def project(corpus: Corpus, model: ThemeModel, term_lists: Sequence[Sequence[str
 
 
 MIN_FOCUS_UNITS = 20  # fewer recommendations and substantive sentences: fit on every unit
+# after a re-fit from the kept model, a unit stays in its earlier theme while that theme
+# holds at least this share of the unit's largest theme weight: near-ties do not move it
+KEEP_THEME_RATIO = 0.4
 
 
 @dataclass
@@ -529,6 +543,8 @@ class RunThemes:
     corpus: Corpus
     stop_terms: list[str]
     pinned: tuple[list[str], list[str]] | None = None
+    source: str = "fitted"  # "fitted", "pinned" (pin_themes) or "unchanged" (same units as the kept model)
+    fit_key: str = ""  # what the themes were fitted from (``_run_key``)
 
 
 class KeptModel(Protocol):
@@ -539,6 +555,8 @@ class KeptModel(Protocol):
     numbers: list[str]
     labels: list[str]
     stop_terms: list[str]
+    fit_key: str
+    selection: pd.DataFrame
 
     @property
     def k(self) -> int: ...
@@ -546,6 +564,29 @@ class KeptModel(Protocol):
     def corpus_of(self, term_lists: list[list[str]]) -> Corpus: ...
 
     def initial_weights(self, vocabulary: list[str]) -> np.ndarray: ...
+
+
+def _like_nearest(weights: np.ndarray, term_lists: Sequence[Sequence[str]]) -> np.ndarray:
+    """Units without any term of the themes' vocabulary (known only by rare phrases, such as
+    "industry engagement" said once) take the weights of the placed unit closest to them
+    by all their terms; a unit sharing no term with any placed unit stays unplaced."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    blank = weights.sum(axis=1) <= 0 if weights.shape[1] else np.zeros(len(weights), dtype=bool)
+    if not blank.any() or blank.all():
+        return weights
+    try:
+        vectors = TfidfVectorizer(analyzer=_identity).fit_transform([list(t) for t in term_lists])
+    except ValueError:  # no term at all
+        return weights
+    placed = np.flatnonzero(~blank)
+    similarity = (vectors[blank] @ vectors[placed].T).toarray()
+    nearest = similarity.argmax(axis=1)
+    found = similarity.max(axis=1) > 0
+    rows = np.flatnonzero(blank)
+    weights = weights.copy()
+    weights[rows[found]] = weights[placed[nearest[found]]]
+    return weights
 
 
 def themes_for_run(
@@ -558,6 +599,7 @@ def themes_for_run(
     groups: Sequence[str] | None = None,
     cache: SelectionCache | None = None,
     previous: KeptModel | None = None,
+    previous_themes: Sequence[int] | None = None,
 ) -> RunThemes:
     """Themes of every content unit.
 
@@ -565,27 +607,67 @@ def themes_for_run(
     recommendations and substantive sentences (``focus_mask``) and every unit is then
     placed under its themes (``project``). With ``pin_themes`` and a kept model, nothing
     is fitted: the units are placed under the kept themes. A re-fit starts from the kept
-    model and keeps its k unless another k is clearly more stable.
+    model and keeps its k unless another k is clearly more stable; then a unit keeps its
+    earlier theme (``previous_themes``: its component in the kept model, -1 for none)
+    unless another theme clearly outweighs it (``KEEP_THEME_RATIO``).
     """
-    if settings.pin_themes and previous is not None and previous.k:
+    key = _run_key(nominal, features, is_recommendation, editions, settings)
+    unchanged = previous is not None and previous.fit_key == key
+    if previous is not None and previous.k and (settings.pin_themes or unchanged):
         lists = without_series_terms(features, set(previous.stop_terms))
         corpus = previous.corpus_of(lists)
         weights = _project(corpus.tfidf, previous.term_weights)
-        model = ThemeModel(previous.method, previous.k, weights, previous.term_weights)
-        return RunThemes(model, corpus, list(previous.stop_terms), (previous.numbers, previous.labels))
+        weights = _like_nearest(weights, without_series_terms(nominal, set(previous.stop_terms)))
+        dominant = None
+        if unchanged and previous_themes is not None:  # exactly as the run that fitted it
+            dominant = np.where(np.asarray(previous_themes) >= 0, previous_themes, weights.argmax(axis=1))
+        model = ThemeModel(
+            previous.method, previous.k, weights, previous.term_weights, previous.selection, dominant=dominant
+        )
+        source = "unchanged" if unchanged else "pinned"
+        return RunThemes(
+            model, corpus, list(previous.stop_terms), (previous.numbers, previous.labels), source, key
+        )
     stop = series_stop_terms(nominal, editions)
     lists = without_series_terms(features, stop)
     focus = focus_mask(is_recommendation, nominal)
     if focus.sum() < MIN_FOCUS_UNITS:
         focus = np.ones(len(lists), dtype=bool)
     rows = np.flatnonzero(focus)
+    fit_groups = None if groups is None else [groups[i] for i in rows]
     fitted, corpus = fit_themes(
-        [lists[i] for i in rows], settings, jobs, None if groups is None else [groups[i] for i in rows], cache,
+        [lists[i] for i in rows], settings, jobs, fit_groups, cache,
         initial=None if previous is None else previous.initial_weights,
-        previous_k=0 if previous is None else previous.k,
+        previous_k=0 if previous is None else previous.k, background=lists,
     )  # fmt: skip
-    model = dataclasses.replace(fitted, unit_weights=project(corpus, fitted, lists))
-    return RunThemes(model, corpus, sorted(stop))
+    weights = _like_nearest(project(corpus, fitted, lists), without_series_terms(nominal, stop))
+    dominant = None
+    if previous is not None and previous_themes is not None and fitted.k == previous.k and len(weights):
+        dominant = weights.argmax(axis=1)
+        earlier = np.asarray(previous_themes)
+        rows = np.flatnonzero((earlier >= 0) & (earlier < fitted.k))
+        held = weights[rows, earlier[rows]]
+        stays = rows[held >= KEEP_THEME_RATIO * weights[rows].max(axis=1)]
+        dominant[stays] = earlier[stays]
+    model = dataclasses.replace(fitted, unit_weights=weights, dominant=dominant)
+    return RunThemes(model, corpus, sorted(stop), fit_key=key)
+
+
+def _run_key(
+    nominal: Sequence[Sequence[str]],
+    features: Sequence[Sequence[str]],
+    is_recommendation: Sequence[bool],
+    editions: Sequence[object],
+    settings: ThemeSettings,
+) -> str:
+    """What a run's themes are fitted from: a run with the same key as the kept model's
+    reuses it (a forced re-run gives the same tables)."""
+    digest = hashlib.sha256(repr(dataclasses.replace(settings, pin_themes=False)).encode())
+    for terms in (*nominal, *features):
+        digest.update("\x1f".join(terms).encode("utf-8", "surrogatepass") + b"\x1e")
+    digest.update(np.asarray(is_recommendation, dtype=bool).tobytes())
+    digest.update(repr(list(editions)).encode())
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- labels
@@ -666,9 +748,13 @@ def theme_tables(
     k = model.k
     weights = model.unit_weights if k else np.zeros((len(units), 0))
     totals = weights.sum(axis=1) if k else np.zeros(len(units))
-    dominant = weights.argmax(axis=1) if k else np.zeros(len(units), dtype=int)
+    if model.dominant is not None and k:
+        dominant = np.asarray(model.dominant)
+    else:
+        dominant = weights.argmax(axis=1) if k else np.zeros(len(units), dtype=int)
     assigned = totals > 0
-    share = np.where(assigned, weights.max(axis=1) / np.where(assigned, totals, 1), 0.0) if k else totals
+    held = weights[np.arange(len(units)), dominant] if k else totals
+    share = np.where(assigned, held / np.where(assigned, totals, 1), 0.0) if k else totals
     sizes = np.bincount(dominant[assigned], minlength=k) if k else np.zeros(0, dtype=int)
     ranked_terms = [
         [corpus.vocabulary[i] for i in np.argsort(-model.term_weights[j], kind="stable")[: TOP_TERMS * 2]]
@@ -688,7 +774,7 @@ def theme_tables(
     unit_rows["theme"] = [str(number[d]) if a else "" for d, a in zip(dominant, assigned, strict=True)]
     unit_rows["label"] = [labels[d] if a else "" for d, a in zip(dominant, assigned, strict=True)]
     unit_rows["weight"] = np.round(share, 4)
-    unit_rows["_raw"] = weights.max(axis=1) if k else 0.0
+    unit_rows["_raw"] = held
     unit_rows["_pos"] = range(len(unit_rows))
     unit_rows["rank"] = ""
     representative: dict[str, list[str]] = {}
