@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
-import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -27,6 +26,7 @@ import pandas as pd
 
 from pipeline.analyze import themes as th
 from pipeline.analyze.corpus import conferences, content_units
+from pipeline.analyze.theme_agreement import match_coded
 from pipeline.cli import main as cli_main
 from pipeline.tableio import read_table
 
@@ -68,32 +68,9 @@ def prepare(raw: Path, only: str, work: Path) -> Data:
     return Data(content, terms, is_rec, content["conference_order"].to_numpy())
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
-
-
 def match_gold(data: Data, gold: list[dict]) -> list[tuple[int | None, str]]:
-    """(content row or None, code) per coded item: same text, else the unit of the same
-    document sharing the most words with it."""
-    rows = []
-    texts = [_norm(t) for t in data.content["text"]]
-    docs = data.content["doc_id"].tolist()
-    for item in gold:
-        want = _norm(item["text"])
-        doc = Path(item["doc"]).stem
-        candidates = [i for i, d in enumerate(docs) if d == doc]
-        exact = [i for i in candidates if texts[i] == want]
-        if exact:
-            rows.append((exact[0], item["theme"]))
-            continue
-        words = set(want.split())
-        scored = [
-            (len(words & set(texts[i].split())) / max(1, len(words | set(texts[i].split()))), i)
-            for i in candidates
-        ]
-        best = max(scored, default=(0.0, None))
-        rows.append((best[1] if best[0] >= 0.5 else None, item["theme"]))
-    return rows
+    """(content row or None, code) per coded item (``theme_agreement.match_coded``)."""
+    return match_coded(data.content.reset_index(drop=True), gold)
 
 
 def ami(assigned: list[str], matched: list[tuple[int | None, str]]) -> float:
