@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import ROOT, run_cli
+
 from pipeline.analyze.theme_agreement import coded_agreement
 from pipeline.analyze.theme_history import CHANGE_COLUMNS, MODEL_FILE
 from pipeline.analyze.themes import (
@@ -141,9 +141,8 @@ def test_dev_series_themes_agree_with_the_reader_and_move_as_the_codebook_says(d
     shares = read_table(dev_series / "theme_shares.csv")
     shares["share"] = shares["share"].astype(float)
     first, last = shares["conference_order"].min(), shares["conference_order"].max()
-    by_code = pd.DataFrame(
-        [(unit_themes.loc[i, "theme"], code) for i, code in _matched(unit_themes, coded)], columns=["theme", "code"]
-    )
+    matched = _matched(unit_themes, coded)
+    by_code = pd.DataFrame([(unit_themes.loc[i, "theme"], c) for i, c in matched], columns=["theme", "code"])
 
     def share(theme: str, order: int) -> float:
         rows = shares[(shares["theme"] == theme) & (shares["conference_order"] == order)]
