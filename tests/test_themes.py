@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import ROOT, run_cli
 
 from pipeline.analyze.theme_agreement import coded_agreement
 from pipeline.analyze.theme_history import CHANGE_COLUMNS, MODEL_FILE
@@ -21,9 +20,9 @@ from pipeline.analyze.themes import (
     themes_for_run,
 )
 from pipeline.tableio import read_table
+from tests.conftest import MEMOS, ROOT, run_cli
 
 DEV = ROOT / "tests" / "gold" / "dev"
-MEMOS = ROOT / "tests" / "fixtures" / "memos"
 
 # four editions of an invented series held at one venue: every unit names the venue; the
 # subjects move from customs to universities to banks
