@@ -134,6 +134,15 @@ def run_design(
         for r, lab in zip(rows, labels, strict=True):
             assigned[r] = str(lab)
         return assigned, k, stab
+    if design.model == "seeded":
+        corpus = th.build_corpus(fit_terms, [term_lists[position[r]] for r in scope])
+        fitted = data.edition[rows]
+        start = np.vstack([np.asarray(corpus.tfidf[fitted == e].mean(axis=0)) for e in sorted(set(fitted))])
+        weights, terms = th.fit("nmf", corpus, len(start), settings.seed, initial=start)
+        model = th.ThemeModel("nmf", len(start), weights, terms)
+        for r, w in zip(scope, th.project(corpus, model, term_lists), strict=True):
+            assigned[r] = str(int(np.argmax(w))) if w.sum() > 0 else ""
+        return assigned, model.k, float("nan")
     run_settings = (
         settings if design.k == "auto" else th.ThemeSettings(**{**settings.__dict__, "n_themes": design.k})
     )
@@ -215,6 +224,11 @@ DESIGNS = [
     ),
     Design("all units, words+phrases, series stop terms, auto k", "all", "nominal", True),
     Design("all units, noun phrases first, series stop terms, auto k", "all", "phrases", True),
+    Design(
+        "seeded NMF: one theme per edition to start (its units' mean TF-IDF), recs + substantive, "
+        "noun phrases first, series stop terms",
+        "substantive", "phrases", True, "seeded",
+    ),  # fmt: skip
     Design("recommendations, embeddings (wordllama) k-means, auto k", "recs", "nominal", False, "embed"),
     Design(
         "recs + substantive, embeddings (wordllama) k-means, auto k", "substantive", "nominal", False, "embed"
