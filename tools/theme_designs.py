@@ -202,7 +202,7 @@ def embed_themes(
 
 
 DESIGNS = [
-    Design("today: all units, words+phrases, auto k", "all", "nominal", False, "baseline"),
+    Design("before: all units, words+phrases, k by stability", "all", "nominal", False, "baseline"),
     Design("recommendations, lemmas, k=7", "recs", "words", False, k=7),
     Design("recommendations, words+phrases, auto k", "recs", "nominal", False),
     Design("recommendations, words+phrases, series stop terms, auto k", "recs", "nominal", True),
