@@ -10,6 +10,7 @@ new units are assigned to the existing themes and nothing earlier moves.
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,7 +106,7 @@ def load_model(processed: Path) -> SavedModel | None:
     try:
         return SavedModel.from_json(path.read_text(encoding="utf-8"))
     except (ValueError, KeyError, TypeError) as error:
-        print(f"analyze: {path}: not a theme model ({error}); the themes are fitted again", flush=True)
+        print(f"analyze: {path}: not a theme model ({error}); the themes are fitted again", file=sys.stderr)
         return None
 
 

@@ -580,9 +580,9 @@ def _like_nearest(weights: np.ndarray, term_lists: Sequence[Sequence[str]]) -> n
     except ValueError:  # no term at all
         return weights
     placed = np.flatnonzero(~blank)
-    similarity = (vectors[blank] @ vectors[placed].T).toarray()
-    nearest = similarity.argmax(axis=1)
-    found = similarity.max(axis=1) > 0
+    similarity = (vectors[blank] @ vectors[placed].T).tocsr()  # sparse: few terms are shared
+    nearest = np.asarray(similarity.argmax(axis=1)).ravel()
+    found = similarity.max(axis=1).toarray().ravel() > 0
     rows = np.flatnonzero(blank)
     weights = weights.copy()
     weights[rows[found]] = weights[placed[nearest[found]]]
