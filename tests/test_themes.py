@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.analyze.theme_agreement import coded_agreement
-from pipeline.analyze.theme_history import CHANGE_COLUMNS, MODEL_FILE
+from pipeline.analyze.theme_agreement import coded_agreement, match_coded
+from pipeline.analyze.theme_history import CHANGE_COLUMNS, MODEL_FILE, kept_units
 from pipeline.analyze.themes import (
     ThemeSettings,
     series_stop_terms,
@@ -20,7 +19,7 @@ from pipeline.analyze.themes import (
     themes_for_run,
 )
 from pipeline.tableio import read_table
-from tests.conftest import MEMOS, ROOT, run_cli
+from tests.conftest import ROOT, run_cli
 
 DEV = ROOT / "tests" / "gold" / "dev"
 
@@ -69,78 +68,89 @@ def test_fewer_than_three_editions_learn_no_series_terms():
     assert series_stop_terms(terms[: len(two)], two) == frozenset()
 
 
-def _analyze(processed: Path, raw: Path, tmp: Path, pin: bool, capsys) -> str:
-    """ingest, extract and analyze (the report is not needed here); analyze's stderr."""
-    config = tmp / f"pin-{pin}.toml"
-    config.write_text(f"[analyze]\npin_themes = {str(pin).lower()}\ncompare = false\n", encoding="utf-8")
-    for stage in ("ingest", "extract"):
-        assert run_cli(stage, "--raw", raw, "--processed", processed, "--jobs", "1") == 0
-    capsys.readouterr()
-    assert run_cli("analyze", "--processed", processed, "--config", config, "--jobs", "1") == 0
-    return capsys.readouterr().err
-
-
-def test_pinned_themes_keep_every_earlier_unit_and_a_refit_is_announced(tmp_path, capsys):
-    raw, processed = tmp_path / "raw", tmp_path / "processed"
+@pytest.fixture(scope="module")
+def dev_series(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """The dev series run as a user grows it: the first four editions, then the fifth added
+    with pin_themes, then re-fitted, then fitted afresh (the kept model deleted). Each
+    step's tables and analysis.json are kept."""
+    base = tmp_path_factory.mktemp("dev-series")
+    raw, processed = base / "raw", base / "processed"
     raw.mkdir()
-    memos = sorted(p for p in MEMOS.iterdir() if p.suffix in {".txt", ".md", ".pdf"})
-    shutil.copy2(memos[0], raw / memos[0].name)
-    _analyze(processed, raw, tmp_path, False, capsys)
+    editions = sorted((DEV / "docs").glob("s1-*"))
+    steps: dict[str, object] = {}
+
+    def step(name: str, pin: bool = False) -> None:
+        config = base / f"{name}.toml"
+        config.write_text(f"[analyze]\npin_themes = {str(pin).lower()}\ncompare = false\n", encoding="utf-8")
+        for stage in ("ingest", "extract"):
+            assert run_cli(stage, "--raw", raw, "--processed", processed, "--jobs", "1") == 0
+        assert run_cli("analyze", "--processed", processed, "--config", config, "--jobs", "1") == 0
+        steps[name] = {
+            table: read_table(processed / f"{table}.csv")
+            for table in ("themes", "unit_themes", "theme_shares", "theme_changes")
+        }
+        steps[name]["analysis"] = json.loads((processed / "analysis.json").read_text(encoding="utf-8"))
+
+    for path in editions[:-1]:
+        shutil.copy2(path, raw / path.name)
+    step("four")
     assert (processed / MODEL_FILE).exists()
-    first = read_table(processed / "unit_themes.csv")
-    first_themes = read_table(processed / "themes.csv")
+    shutil.copy2(editions[-1], raw / editions[-1].name)
+    step("pinned", pin=True)
+    step("refitted")
+    (processed / MODEL_FILE).unlink()
+    step("fresh")
+    return steps
 
-    for memo in memos[1:]:
-        shutil.copy2(memo, raw / memo.name)
-    err = _analyze(processed, raw, tmp_path, True, capsys)
-    assert "themes pinned" in err
-    pinned = read_table(processed / "unit_themes.csv")
-    kept = first.merge(pinned, on=["doc_id", "unit_id"], suffixes=("", "_now"))
-    assert len(kept) == len(first) and (kept["theme"] == kept["theme_now"]).all()
-    assert read_table(processed / "themes.csv")[["theme", "label"]].equals(first_themes[["theme", "label"]])
-    later = pinned[~pinned["doc_id"].isin(first["doc_id"])]
-    assert len(later) and (later["theme"] != "").mean() > 0.8  # the new memo's units join the kept themes
-    analysis = json.loads((processed / "analysis.json").read_text(encoding="utf-8"))
-    assert analysis["theme_stability"]["source"] == "pinned"
-    assert analysis["corpus"] == {"documents": 2, "conferences": 2} and analysis["run_date"]
 
-    err = _analyze(processed, raw, tmp_path, False, capsys)
-    analysis = json.loads((processed / "analysis.json").read_text(encoding="utf-8"))
-    changes = read_table(processed / "theme_changes.csv")
-    assert list(changes.columns) == CHANGE_COLUMNS
-    assert analysis["theme_stability"]["refitted"] is True
-    assert analysis["theme_stability"]["n_shares_moved"] == len(changes)
-    assert "themes re-fitted" in err
+def test_pinned_themes_keep_every_earlier_unit(dev_series):
+    four, pinned = dev_series["four"], dev_series["pinned"]
+    kept = four["unit_themes"].merge(pinned["unit_themes"], on=["doc_id", "unit_id"], suffixes=("", "_now"))
+    assert len(kept) == len(four["unit_themes"]) and (kept["theme"] == kept["theme_now"]).all()
+    assert pinned["themes"][["theme", "label"]].equals(four["themes"][["theme", "label"]])
+    later = pinned["unit_themes"][~pinned["unit_themes"]["doc_id"].isin(four["unit_themes"]["doc_id"])]
+    assert len(later) and (later["theme"] != "").mean() > 0.8  # the new edition joins the kept themes
+    stability = pinned["analysis"]["theme_stability"]
+    assert stability["source"] == "pinned" and stability["kept_units_share"] == 1.0
+    assert pinned["theme_changes"].empty
+    assert (
+        pinned["analysis"]["corpus"] == {"documents": 5, "conferences": 5} and pinned["analysis"]["run_date"]
+    )
+
+
+def test_a_refit_keeps_most_earlier_units_and_says_which_shares_moved(dev_series):
+    four, refitted = dev_series["four"], dev_series["refitted"]
+    stability = refitted["analysis"]["theme_stability"]
+    assert stability["refitted"] is True and stability["message"].startswith("analyze: themes re-fitted")
+    # the units of the first four editions, against the run on those four alone (analysis.json
+    # measures against the run just before, here the pinned one)
+    assert kept_units(four["unit_themes"], refitted["unit_themes"]) >= 0.85
+    assert 0.5 < stability["kept_units_share"] <= 1
+    changes = refitted["theme_changes"]
+    assert list(changes.columns) == CHANGE_COLUMNS and stability["n_shares_moved"] == len(changes)
     if len(changes):
         assert (changes["change"].astype(float).abs() > 0.05).all() and (changes["reason"] != "").all()
-
-
-@pytest.fixture(scope="module")
-def dev_series(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The pipeline run once on the five editions of the dev series alone."""
-    base = tmp_path_factory.mktemp("dev-series")
-    raw = base / "raw"
-    raw.mkdir()
-    for path in sorted((DEV / "docs").glob("s1-*")):
-        shutil.copy2(path, raw / path.name)
-    for stage in ("ingest", "extract"):
-        assert run_cli(stage, "--raw", raw, "--processed", base / "processed", "--jobs", "1") == 0
-    assert run_cli("analyze", "--processed", base / "processed", "--jobs", "1") == 0
-    return base / "processed"
+        earlier = set(dev_series["pinned"]["theme_shares"]["conference"])  # the run just before
+        assert set(changes["conference"]) <= earlier
 
 
 def test_dev_series_themes_agree_with_the_reader_and_move_as_the_codebook_says(dev_series):
+    fresh = dev_series["fresh"]
     coded = json.loads((DEV / "themes.json").read_text(encoding="utf-8"))
-    unit_themes = read_table(dev_series / "unit_themes.csv")
+    unit_themes = fresh["unit_themes"]
     ami, found = coded_agreement(unit_themes, coded)
     assert found == len(coded)
     assert ami >= 0.40, ami
+    # labels carry none of the series' own terms (its name, venue, organizer)
+    left_out = set(fresh["analysis"]["theme_stability"]["series_terms_left_out"])
+    assert {"southeast asia", "dialogue"} <= left_out
+    assert not any(term in label for label in fresh["themes"]["label"] for term in ("asia", "dialogue"))
     # the codebook: legal foundations and control lists lead the first edition, proliferation
     # financing the last; the theme holding most of each code moves that way
-    shares = read_table(dev_series / "theme_shares.csv")
+    shares = fresh["theme_shares"]
     shares["share"] = shares["share"].astype(float)
     first, last = shares["conference_order"].min(), shares["conference_order"].max()
-    matched = _matched(unit_themes, coded)
+    matched = [(i, c) for i, c in match_coded(unit_themes, coded) if i is not None]
     by_code = pd.DataFrame([(unit_themes.loc[i, "theme"], c) for i, c in matched], columns=["theme", "code"])
 
     def share(theme: str, order: int) -> float:
@@ -150,9 +160,3 @@ def test_dev_series_themes_agree_with_the_reader_and_move_as_the_codebook_says(d
     for code, rises in (("PF", True), ("LIST", False), ("LEG", False)):
         theme = by_code[by_code["code"] == code]["theme"].value_counts().index[0]
         assert (share(theme, last) > share(theme, first)) == rises, code
-
-
-def _matched(unit_themes: pd.DataFrame, coded: list[dict]) -> list[tuple[int, str]]:
-    from pipeline.analyze.theme_agreement import match_coded
-
-    return [(i, code) for i, code in match_coded(unit_themes, coded) if i is not None]

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from pipeline.analyze import theme_history as th_history
 from pipeline.analyze import themes as th
 from pipeline.analyze.corpus import conferences, content_units
 from pipeline.analyze.theme_agreement import match_coded
@@ -227,7 +228,10 @@ DESIGNS = [
     Design(
         "seeded NMF: one theme per edition to start (its units' mean TF-IDF), recs + substantive, "
         "noun phrases first, series stop terms",
-        "substantive", "phrases", True, "seeded",
+        "substantive",
+        "phrases",
+        True,
+        "seeded",
     ),  # fmt: skip
     Design("recommendations, embeddings (wordllama) k-means, auto k", "recs", "nominal", False, "embed"),
     Design(
@@ -244,21 +248,8 @@ DESIGNS = [
 
 
 def kept_share(before: list[str], after: list[str], rows: np.ndarray) -> float:
-    """Share of ``rows`` whose theme is the same after re-fitting, themes matched one to
-    one by the Hungarian method on their shared units."""
-    from scipy.optimize import linear_sum_assignment
-
-    rows = [r for r in rows if before[r]]
-    pairs = [(before[r], after[r]) for r in rows if after[r]]
-    if not pairs:
-        return float("nan")
-    a_ids = sorted({a for a, _ in pairs})
-    b_ids = sorted({b for _, b in pairs})
-    table = np.zeros((len(a_ids), len(b_ids)))
-    for a, b in pairs:
-        table[a_ids.index(a), b_ids.index(b)] += 1
-    r, c = linear_sum_assignment(-table)
-    return float(table[r, c].sum() / len(rows))
+    """``theme_history.kept_share`` over ``rows``."""
+    return th_history.kept_share([before[r] for r in rows], [after[r] for r in rows])
 
 
 def product_run(data: Data, editions: set[int], settings: th.ThemeSettings, previous=None):

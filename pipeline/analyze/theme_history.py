@@ -124,25 +124,10 @@ def theme_changes(
     Hungarian method); a share is compared with its matched theme's share in the same
     conference. A theme without an earlier match is compared with 0.
     """
-    from scipy.optimize import linear_sum_assignment
-
     if previous_shares.empty or shares.empty:
         return pd.DataFrame(columns=CHANGE_COLUMNS)
-    keys = ["doc_id", "unit_id"]
-    both = (
-        previous_units[[*keys, "theme"]]
-        .astype(str)
-        .merge(unit_themes[[*keys, "theme"]].astype(str), on=keys, suffixes=("_before", ""))
-    )
-    both = both[(both["theme_before"] != "") & (both["theme"] != "")]
-    before_ids = sorted(set(previous_shares["theme"].astype(str)))
-    now_ids = sorted(set(shares["theme"].astype(str)))
-    overlap = np.zeros((len(now_ids), len(before_ids)))
-    for (now, before), n in both.groupby(["theme", "theme_before"]).size().items():
-        if now in now_ids and before in before_ids:
-            overlap[now_ids.index(now), before_ids.index(before)] = n
-    rows, cols = linear_sum_assignment(-overlap) if overlap.size else ([], [])
-    matched = {now_ids[r]: before_ids[c] for r, c in zip(rows, cols, strict=True) if overlap[r, c] > 0}
+    earlier, now = _same_units(previous_units, unit_themes)
+    matched = match_themes(earlier, now)
 
     before = previous_shares.astype({"theme": str, "year": str, "conference": str})
     before_share = {
@@ -170,6 +155,51 @@ def theme_changes(
                 }
             )  # fmt: skip
     return pd.DataFrame(found, columns=CHANGE_COLUMNS)
+
+
+def _same_units(previous_units: pd.DataFrame, unit_themes: pd.DataFrame) -> tuple[list[str], list[str]]:
+    """The earlier and the present theme of each unit found in both tables."""
+    keys = ["doc_id", "unit_id"]
+    if previous_units.empty or not {*keys, "theme"} <= set(previous_units.columns):
+        return [], []
+    both = (
+        previous_units[[*keys, "theme"]]
+        .astype(str)
+        .merge(unit_themes[[*keys, "theme"]].astype(str), on=keys, suffixes=("_before", ""))
+    )
+    return both["theme_before"].tolist(), both["theme"].tolist()
+
+
+def match_themes(before: Sequence[str], after: Sequence[str]) -> dict[str, str]:
+    """Present theme -> the earlier theme it shares most units with, one to one (Hungarian
+    method); ``before`` and ``after`` are the two themes of the same units ("" = none)."""
+    from scipy.optimize import linear_sum_assignment
+
+    pairs = [(b, a) for b, a in zip(before, after, strict=True) if b and a]
+    if not pairs:
+        return {}
+    before_ids = sorted({b for b, _ in pairs})
+    after_ids = sorted({a for _, a in pairs})
+    overlap = np.zeros((len(after_ids), len(before_ids)))
+    for b, a in pairs:
+        overlap[after_ids.index(a), before_ids.index(b)] += 1
+    rows, cols = linear_sum_assignment(-overlap)
+    return {after_ids[r]: before_ids[c] for r, c in zip(rows, cols, strict=True) if overlap[r, c] > 0}
+
+
+def kept_share(before: Sequence[str], after: Sequence[str]) -> float:
+    """Share of the units themed before that are still in their theme (``match_themes``);
+    NaN when none was themed before."""
+    matched = match_themes(before, after)
+    earlier = [(b, a) for b, a in zip(before, after, strict=True) if b]
+    if not earlier:
+        return float("nan")
+    return sum(matched.get(a) == b for b, a in earlier) / len(earlier)
+
+
+def kept_units(previous_units: pd.DataFrame, unit_themes: pd.DataFrame) -> float:
+    """``kept_share`` of the units in both tables (NaN without earlier themed units)."""
+    return kept_share(*_same_units(previous_units, unit_themes))
 
 
 def refit_reason(previous: SavedModel | None, k: int, vocabulary: list[str], stop_terms: list[str]) -> str:

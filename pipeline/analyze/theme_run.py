@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from pipeline.analyze.stage import ThemeInputs, ThemeResult
@@ -12,6 +13,7 @@ from pipeline.analyze.theme_history import (
     CHANGE_COLUMNS,
     MOVE_THRESHOLD,
     kept_model,
+    kept_units,
     load_model,
     refit_reason,
     save_model,
@@ -57,11 +59,16 @@ def run_themes(inputs: ThemeInputs) -> ThemeResult:
 
     refitted = run.source == "fitted"
     reason = refit_reason(previous, run.model.k, run.corpus.vocabulary, run.stop_terms) if refitted else ""
+    previous_units = _previous_table(processed, "unit_themes")
+    kept = kept_units(previous_units, unit_themes)
     if refitted and previous is not None:
         changes = theme_changes(
-            _previous_table(processed, "unit_themes"), _previous_table(processed, "theme_shares"),
-            unit_themes, shares, reason or "new units",
-        )  # fmt: skip
+            previous_units,
+            _previous_table(processed, "theme_shares"),
+            unit_themes,
+            shares,
+            reason or "new units",
+        )
     else:
         changes = pd.DataFrame(columns=CHANGE_COLUMNS)
     if refitted:
@@ -72,6 +79,8 @@ def run_themes(inputs: ThemeInputs) -> ThemeResult:
         "refitted": refitted and previous is not None,
         "reason": reason,
         "n_shares_moved": int(len(changes)),
+        # earlier themed units still in their theme (themes matched one to one); null on a first run
+        "kept_units_share": None if np.isnan(kept) else round(kept, 4),
         "move_threshold": MOVE_THRESHOLD,
         "series_terms_left_out": list(run.stop_terms),
         "message": _message(run.source, previous is not None, reason, changes),
