@@ -442,6 +442,7 @@ def series_stop_terms(
     min_share: float = 0.8,
     min_evenness: float = 0.9,
     min_editions: int = 3,
+    max_terms: int = 25,
 ) -> frozenset[str]:
     """Terms that mark the series rather than a subject: its name, venue, organizer.
 
@@ -449,7 +450,10 @@ def series_stop_terms(
     same rate in each: the evenness of its per-edition rate (entropy over the editions,
     1 = the same rate everywhere) is at least ``min_evenness``. A subject term may be named
     in every edition too, but it peaks where the subject is discussed. Needs
-    ``min_editions`` editions: with fewer, "every edition" says nothing.
+    ``min_editions`` editions: with fewer, "every edition" says nothing. A series has a
+    few such names, not hundreds: at most ``max_terms``, the most even first (editions that
+    all say the same things, as a corpus recombined from a few memos does, keep their
+    vocabulary).
     """
     index = {e: i for i, e in enumerate(dict.fromkeys(editions))}
     if len(index) < min_editions:
@@ -461,15 +465,16 @@ def series_stop_terms(
         for term in set(terms):
             counts.setdefault(term, np.zeros(len(index)))[index[edition]] += 1
     needed = max(min_editions, int(np.ceil(min_share * len(index))))
-    stop = set()
+    even: list[tuple[float, str]] = []
     for term, row in counts.items():
         if (row > 0).sum() < needed:
             continue
         rate = row / np.maximum(sizes, 1)
         p = rate[rate > 0] / rate.sum()
-        if -(p * np.log(p)).sum() / np.log(len(index)) >= min_evenness:
-            stop.add(term)
-    return frozenset(stop)
+        evenness = float(-(p * np.log(p)).sum() / np.log(len(index)))
+        if evenness >= min_evenness:
+            even.append((-evenness, term))
+    return frozenset(term for _, term in sorted(even)[:max_terms])
 
 
 def without_series_terms(
