@@ -26,10 +26,13 @@ DEV = ROOT / "tests" / "gold" / "dev"
 # four editions of an invented series held at one venue: every unit names the venue; the
 # subjects move from customs to universities to banks
 TOPICS = {
-    "customs": ["customs officer", "border crossing", "cargo", "risk profiling", "seizure"],
-    "universities": ["university", "research screening", "visiting scholar", "laboratory", "campus"],
-    "banks": ["bank", "trade finance", "sanctions list", "financial intelligence", "payment"],
-}
+    "customs": ["customs officer", "border crossing", "cargo", "risk profiling", "seizure", "container",
+                "transshipment", "port authority", "manifest", "detection equipment"],
+    "universities": ["university", "research screening", "visiting scholar", "laboratory", "campus",
+                     "academic outreach", "due diligence", "technical data", "cloud service", "faculty"],
+    "banks": ["bank", "trade finance", "sanctions list", "financial intelligence", "payment",
+              "supervisor", "letter of credit", "beneficial owner", "correspondent bank", "wire transfer"],
+}  # fmt: skip
 PLAN = [["customs"] * 8 + ["universities"] * 2, ["customs"] * 5 + ["universities"] * 5,
         ["universities"] * 6 + ["banks"] * 4, ["banks"] * 8 + ["customs"] * 2]  # fmt: skip
 
@@ -60,6 +63,17 @@ def test_series_terms_are_left_out_of_themes_and_labels():
     text = " ".join(themes["label"]) + " " + " ".join(themes["top_terms"])
     assert "lisbon" not in text and "harbour" not in text
     assert "bank" in text or "trade finance" in text
+
+
+def test_editions_that_say_the_same_things_keep_their_vocabulary():
+    """A corpus recombined from a few memos: every subject in every edition at the same
+    rate. Only a few terms may go, and themes are still found."""
+    terms, editions = series_units()
+    shuffled = list(np.random.default_rng(5).permutation(editions))
+    stop = series_stop_terms(terms, shuffled)
+    assert len(stop) <= 0.1 * len({t for unit in terms for t in unit})
+    run = themes_for_run(terms, terms, [True] * len(terms), shuffled, ThemeSettings(compare=False))
+    assert run.model.k >= 2
 
 
 def test_fewer_than_three_editions_learn_no_series_terms():

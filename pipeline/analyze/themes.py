@@ -443,6 +443,7 @@ def series_stop_terms(
     min_evenness: float = 0.9,
     min_editions: int = 3,
     max_terms: int = 25,
+    max_share: float = 0.1,
 ) -> frozenset[str]:
     """Terms that mark the series rather than a subject: its name, venue, organizer.
 
@@ -451,9 +452,9 @@ def series_stop_terms(
     1 = the same rate everywhere) is at least ``min_evenness``. A subject term may be named
     in every edition too, but it peaks where the subject is discussed. Needs
     ``min_editions`` editions: with fewer, "every edition" says nothing. A series has a
-    few such names, not hundreds: at most ``max_terms``, the most even first (editions that
-    all say the same things, as a corpus recombined from a few memos does, keep their
-    vocabulary).
+    few such names, not hundreds: at most ``max_terms`` and ``max_share`` of all terms, the
+    most even first (editions that all say the same things, as a corpus recombined from a
+    few memos does, keep their vocabulary).
     """
     index = {e: i for i, e in enumerate(dict.fromkeys(editions))}
     if len(index) < min_editions:
@@ -474,7 +475,8 @@ def series_stop_terms(
         evenness = float(-(p * np.log(p)).sum() / np.log(len(index)))
         if evenness >= min_evenness:
             even.append((-evenness, term))
-    return frozenset(term for _, term in sorted(even)[:max_terms])
+    limit = min(max_terms, int(max_share * len(counts)))
+    return frozenset(term for _, term in sorted(even)[:limit])
 
 
 def without_series_terms(
