@@ -107,7 +107,8 @@ def run(ctx: Context) -> dict:
             raise SystemExit(f"error: {paths.table(name)} not found: run `python -m pipeline ingest` first")
     settings = dict(ctx.settings["analyze"])
     gold = gold_files(settings.get("gold"))
-    outputs = [paths.table(n) for n in OUTPUTS] + [paths.processed / "analysis.json"]
+    outputs = [paths.table(n) for n in OUTPUTS]
+    outputs += [paths.processed / "analysis.json", paths.processed / "theme_model.json"]
     state = StageState(paths.processed, "analyze")
     if not ctx.force and state.up_to_date(_fingerprint(ctx, None, gold), outputs):
         print("analyze: up to date", file=sys.stderr)
