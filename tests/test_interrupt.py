@@ -107,6 +107,7 @@ def test_killed_runs_keep_complete_outputs_and_the_next_run_completes(tmp_path: 
             assert set(processed.glob(".*.tmp")) <= earlier_leftovers
 
     full_run(raw, processed, reports)
-    for name in after:
+    # theme_changes.csv compares a run with the one before it: unlike a fresh run's, by design
+    for name in sorted(set(after) - {"theme_changes.csv"}):
         assert filecmp.cmp(processed / name, reference / name, shallow=False), name
     assert (reports / "index.html").is_file()
