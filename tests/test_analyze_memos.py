@@ -93,7 +93,6 @@ def test_theme_count_is_measured_and_nmf_beats_the_alternatives(memos):
     compared = compare_theme_models(content_terms, ThemeSettings.from_settings(ctx.settings["analyze"]))
     best = compared.groupby("method")["stability"].max()
     assert best["nmf"] > best["lda"] and best["nmf"] > best["kmeans"]
-    assert best["nmf"] == models["stability"].max()
     themes = table(memos, "themes")
     assert len(themes) == int(chosen["k"].iloc[0])
     assert themes["label"].str.contains(" ").all()  # key phrases, not single words only

@@ -144,6 +144,9 @@ def test_a_new_memo_is_parsed_once_by_each_stage_over_two_jobs(tmp_path: Path) -
         assert run_cli(*args, "--jobs", "2") == 0
     assert "analyze: terms of 2 of 2 documents parsed" in err.getvalue()
     (raw / "third.md").write_text(NEW_MEMO, encoding="utf-8")
+    # without the kept theme model, the themes are fitted afresh too (with it, they would
+    # continue the first run's: tests/test_themes.py)
+    (processed / "theme_model.json").unlink()
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         assert run_cli(*args, "--jobs", "2") == 0

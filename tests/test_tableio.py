@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import filecmp
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -76,8 +77,10 @@ def test_killed_runs_keep_complete_outputs_and_the_next_run_completes(tmp_path: 
     full_run(raw, processed, reports)
     before = snapshot(processed)
 
-    write_corpus(raw, 12, seed=2)  # new work for the next run
+    # the uninterrupted run to compare with: the same start (the kept theme model with it)
     reference = tmp_path / "reference"
+    shutil.copytree(processed, reference)
+    write_corpus(raw, 12, seed=2)  # new work for the next run
     full_run(raw, reference, tmp_path / "reference-reports")
     after = snapshot(reference)
     assert set(after) >= {name for group in STAGE_TABLES.values() for name in group}
@@ -102,6 +105,6 @@ def test_killed_runs_keep_complete_outputs_and_the_next_run_completes(tmp_path: 
             assert set(processed.glob(".*.tmp")) <= earlier_leftovers
 
     full_run(raw, processed, reports)
-    for name in after:
+    for name in sorted(after):
         assert filecmp.cmp(processed / name, reference / name, shallow=False), name
     assert (reports / "index.html").is_file()

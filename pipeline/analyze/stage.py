@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline.analyze.term_cache import Terms, features_fingerprint, term_units, unit_features, unit_terms
-from pipeline.cache import DocumentCache, Step, code_fingerprint
+from pipeline.analyze.theme_history import MODEL_FILE
+from pipeline.cache import DocumentCache, Step
 from pipeline.config import Context
 from pipeline.tableio import output_batch, read_table, write_table, write_text
 
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 
 INPUTS = ("documents", "units", "entities", "recommendations")
 OUTPUTS = (
-    "themes", "theme_shares", "unit_themes", "theme_models", "keyness",
+    "themes", "theme_shares", "unit_themes", "theme_models", "theme_changes", "keyness",
     "recurring_recommendations", "recommendations_not_taken_up", "recurrence_by_edition",
     "entity_counts", "recommendation_themes",
 )  # fmt: skip
@@ -51,7 +53,11 @@ def _read_optional(path: Path, columns: list[str]) -> pd.DataFrame:
 STEP = Step(
     "analyze",
     inputs=lambda ctx: [ctx.paths.table(n) for n in INPUTS],
-    outputs=lambda ctx: [*(ctx.paths.table(n) for n in OUTPUTS), ctx.paths.processed / "analysis.json"],
+    outputs=lambda ctx: [
+        *(ctx.paths.table(n) for n in OUTPUTS),
+        ctx.paths.processed / "analysis.json",
+        ctx.paths.processed / MODEL_FILE,  # the kept theme model: deleting it fits the themes afresh
+    ],
     settings_sections=("analyze", "extract"),  # extract: the spaCy model the terms come from
     code_paths=("analyze", "nlp.py"),
     knowledge=("theme_stopwords.txt", "advice_words.txt", "concepts.txt"),
@@ -92,10 +98,13 @@ class AnalysisInputs:
     content: pd.DataFrame  # the content units (THEME_UNIT_COLUMNS), in the theme model's row order
     content_conference_order: list[int]
     content_terms: list[list[str]]  # the nominal terms of each content unit
+    content_features: list[list[str]]  # what themes compare (``themes.theme_features``)
+    is_recommendation: list[bool]  # per content unit
     content_entities: list[list[tuple[str, str]]]  # each content unit's (mention, canonical name)
     content_groups: list[str]  # each content unit's document content hash
     display: dict[str, str]  # phrase -> its most frequent written form (``display_table``)
     others: list[tuple[str, str]]  # recommendations that are not content units
+    others_features: list[list[str]]  # their ``themes.theme_features``
     terms: Terms
     vocabulary: Vocabulary
     features: dict[tuple[str, str], list[str]]  # what recurrence compares of each unit
@@ -103,6 +112,7 @@ class AnalysisInputs:
     series: dict[str, str]  # doc_id -> its conference series ("" = linked to none)
     theme_settings: ThemeSettings
     settings: dict  # the [analyze] section
+    processed: str  # where the kept theme model is read from
     cache_root: str
     features_fingerprint: str
     jobs: int
@@ -112,7 +122,7 @@ def _read_inputs(ctx: Context, settings: dict) -> AnalysisInputs:
     from pipeline.analyze.corpus import conference_list, conferences, content_units
     from pipeline.analyze.recurrence import Rule, Vocabulary, load_concepts, series_of
     from pipeline.analyze.terms import display_table, load_word_list
-    from pipeline.analyze.themes import ThemeSettings
+    from pipeline.analyze.themes import ThemeSettings, theme_features
 
     paths = ctx.paths
     documents = read_table(paths.table("documents"))
@@ -131,6 +141,9 @@ def _read_inputs(ctx: Context, settings: dict) -> AnalysisInputs:
     content_keys = list(zip(content["doc_id"], content["unit_id"], strict=True))
     vocabulary = Vocabulary(load_word_list("advice_words.txt"), load_concepts())
     in_content = set(content_keys)
+    is_recommendation = set(rec_keys)
+    # a recommendation that is not a content unit (a heading, say) gets the closest theme
+    others = [k for k in rec_keys if k not in in_content and k in terms]
     return AnalysisInputs(
         confs=confs,
         conference_list=conference_list(confs),
@@ -140,10 +153,12 @@ def _read_inputs(ctx: Context, settings: dict) -> AnalysisInputs:
         content=content[list(THEME_UNIT_COLUMNS)],
         content_conference_order=content["conference_order"].tolist(),
         content_terms=[terms[k].nominal for k in content_keys],
+        content_features=[theme_features(terms[k].words, terms[k].phrases) for k in content_keys],
+        is_recommendation=[k in is_recommendation for k in content_keys],
         content_groups=[by_document[d][0] for d in content["doc_id"]],
         display=display_table(terms[k] for k in content_keys),
-        # a recommendation that is not a content unit (a heading, say) gets the closest theme
-        others=[k for k in rec_keys if k not in in_content and k in terms],
+        others=others,
+        others_features=[theme_features(terms[k].words, terms[k].phrases) for k in others],
         terms=terms,
         vocabulary=vocabulary,
         features=unit_features(ctx, by_document, terms, vocabulary),
@@ -151,6 +166,7 @@ def _read_inputs(ctx: Context, settings: dict) -> AnalysisInputs:
         series=series_of(documents, confs, str(settings.get("recurrence_scope", "series"))),
         theme_settings=ThemeSettings.from_settings(settings),
         settings=settings,
+        processed=str(paths.processed),
         cache_root=str(paths.cache),
         features_fingerprint=features_fingerprint(ctx.settings),
         jobs=ctx.jobs,
@@ -183,26 +199,16 @@ class ThemeResult:
     method: str
     k: int
     other_units: dict[tuple[str, str], str]
+    changes: pd.DataFrame  # earlier shares a re-fit moved (``theme_history.theme_changes``)
+    stability: dict  # analysis.json's "theme_stability"
+    model_json: str  # the model to keep for the next run; empty when it is unchanged
 
 
 def _themes(found: AnalysisInputs) -> ThemeResult:
-    """The theme model and its tables. The choice of k is cached by what it depends on
-    (``themes.fit_themes``), so a new memo outside the selection sample does not redo it.
-    Its selection runs over the jobs the other analyses leave."""
-    from pipeline.analyze.themes import assign_themes, fit_themes, theme_shares, theme_tables
+    """The theme tables (``theme_run.run_themes``)."""
+    from pipeline.analyze.theme_run import run_themes
 
-    cache = DocumentCache(Path(found.cache_root), "analyze-themes", code_fingerprint("analyze/themes.py"))
-    jobs = max(1, found.jobs - 1)
-    model, corpus = fit_themes(found.content_terms, found.theme_settings, jobs, found.content_groups, cache)
-    cache.prune([model.selection_key] if model.selection_key else [])
-    display = found.display
-    themes, unit_themes = theme_tables(found.content, model, corpus, lambda term: display.get(term, term))
-    shares = theme_shares(unit_themes, themes, found.conference_list)
-    other_units: dict[tuple[str, str], str] = {}
-    if found.others and model.k:
-        others_terms = [found.terms[k].nominal for k in found.others]
-        other_units = dict(zip(found.others, assign_themes(others_terms, corpus, model, themes), strict=True))
-    return ThemeResult(themes, unit_themes, shares, model.selection, model.method, model.k, other_units)
+    return run_themes(found)
 
 
 def _keyness(found: AnalysisInputs) -> pd.DataFrame:
@@ -284,6 +290,9 @@ def _write_outputs(
         "theme_method": themed.method,
         "n_themes": int(themed.k),
         "n_themes_setting": str(found.theme_settings.n_themes),
+        "theme_stability": themed.stability,
+        "run_date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "corpus": {"documents": int(len(found.confs)), "conferences": int(len(found.conference_list))},
         "recommendations_table": found.recs is not None,
         "entities_table": paths.table("entities").exists(),
         "n_recommendations": int(len(recs)),
@@ -300,6 +309,9 @@ def _write_outputs(
         write_table(themed.shares, paths.table("theme_shares"))
         write_table(themed.unit_themes, paths.table("unit_themes"))
         write_table(themed.selection, paths.table("theme_models"))
+        write_table(themed.changes, paths.table("theme_changes"))
+        if themed.model_json:
+            write_text(paths.processed / MODEL_FILE, themed.model_json)
         write_table(recommendation_themes(recs, themed), paths.table("recommendation_themes"))
         write_table(pairs[PAIR_COLUMNS], paths.table("recurring_recommendations"))
         not_taken = recurrence.not_taken_up[NOT_TAKEN_UP_COLUMNS]
@@ -307,6 +319,8 @@ def _write_outputs(
         write_table(recurrence.by_edition[BY_EDITION_COLUMNS], paths.table("recurrence_by_edition"))
         write_text(paths.processed / "analysis.json", json.dumps(summary, indent=2, default=_json))
         STEP.record(ctx, fingerprint)
+    if themed.stability["message"]:
+        print(themed.stability["message"], file=sys.stderr)
     print(
         f"analyze: {summary['n_content_units']} units in {summary['n_conferences']} conferences, "
         f"{themed.k} themes ({themed.method}), {len(key)} keyness rows, {len(pairs)} recurring "

@@ -4,15 +4,16 @@ Units are short (one sentence or list item), so the model must find co-occurrenc
 little text. TF-IDF over lemmas and noun phrases (``terms.py``) factorised by NMF does
 that well; LDA on counts and k-means on TF-IDF are fitted the same way for comparison.
 The number of themes k is the one whose themes are most *stable*: a model fitted on random
-80 % subsamples of the units should find the same themes as the model on all of them
-(Greene, O'Callaghan & Cunningham 2014, "How many topics? Stability analysis for topic
-models"): the top terms of matched themes are compared by Jaccard overlap, themes matched
-by the Hungarian method. NPMI coherence of each theme's top terms is measured alongside.
+80 % subsamples of the units should group the units as the model on all of them does
+(Lange, Roth, Braun & Buhmann 2004, "Stability-based validation of clustering solutions";
+Greene, O'Callaghan & Cunningham 2014 for topic models), measured by the adjusted Rand index
+of the units' dominant themes. NPMI coherence of each theme's top terms is measured alongside.
 Everything is seeded: the same units give the same themes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import warnings
 from collections.abc import Callable, Sequence
@@ -41,10 +42,14 @@ class ThemeSettings:
     max_themes: int = 10
     seed: int = 0
     method: str = "nmf"
-    n_samples: int = 6  # subsamples per k for stability
+    n_samples: int = 10  # subsamples per k for stability
     sample_fraction: float = 0.8
     min_units_per_theme: int = 5  # bounds k on small corpora
     selection_max_units: int = 2000  # above this, k is chosen on a seeded sample of units
+    # keep the saved model (processed/theme_model.json): new units join existing themes
+    pin_themes: bool = False
+    # a re-fit keeps the previous k while its stability is within this of the best k's
+    keep_k_tolerance: float = 0.1
 
     @classmethod
     def from_settings(cls, section: dict) -> ThemeSettings:
@@ -74,38 +79,53 @@ class ThemeModel:
     term_weights: np.ndarray  # k x n_terms, >= 0
     selection: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SELECTION_COLUMNS))
     selection_key: str = ""  # what the selection was cached under ("" when not chosen)
+    dominant: np.ndarray | None = None  # each unit's theme when not simply its largest weight
 
 
 def _identity(items: list[str]) -> list[str]:
     return items
 
 
-def build_corpus(term_lists: Sequence[list[str]]) -> Corpus:
+def build_corpus(
+    term_lists: Sequence[list[str]], background: Sequence[Sequence[str]] | None = None
+) -> Corpus:
     """TF-IDF and count matrices over the same vocabulary.
 
     A term must occur in two units to say anything about co-occurrence (one unit, on a
     corpus of a few dozen, when there are fewer than 20 units), and a term in more than
-    60 % of the units separates nothing.
+    60 % of the units separates nothing. With ``background`` (e.g. every unit, when the
+    themes are fitted on some), the vocabulary and IDF are learned from it instead, so
+    every unit of it can be placed under the themes.
     """
     from scipy.sparse import csr_matrix
     from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
-    n = len(term_lists)
+    docs = [list(terms) for terms in term_lists]
+    learn = docs if background is None else [list(terms) for terms in background]
+    n = len(learn)
     min_df = 2 if n >= 20 else 1
-    docs = [terms if terms else [] for terms in term_lists]
     counter = CountVectorizer(analyzer=_identity, min_df=min_df, max_df=0.6 if n >= 20 else 1.0)
     try:
-        counts = counter.fit_transform(docs)
+        counter.fit(learn)
     except ValueError:  # empty vocabulary
-        counts = csr_matrix((n, 0))
+        counts = csr_matrix((len(docs), 0))
         return Corpus(counts, counts, [])
     vocabulary = list(counter.get_feature_names_out())
-    tfidf = TfidfVectorizer(analyzer=_identity, vocabulary=vocabulary, sublinear_tf=True)
-    return Corpus(tfidf.fit_transform(docs).tocsr(), counts.tocsr(), vocabulary, tfidf)
+    tfidf = TfidfVectorizer(analyzer=_identity, vocabulary=vocabulary, sublinear_tf=True).fit(learn)
+    counts = counter.transform(docs).tocsr()
+    return Corpus(tfidf.transform(docs).tocsr(), counts, vocabulary, tfidf)
 
 
-def fit(method: str, corpus: Corpus, k: int, seed: int, rows: np.ndarray | None = None):
-    """(unit weights, term weights) of one model; ``rows`` restricts it to a subsample."""
+def fit(
+    method: str,
+    corpus: Corpus,
+    k: int,
+    seed: int,
+    rows: np.ndarray | None = None,
+    initial: np.ndarray | None = None,
+):
+    """(unit weights, term weights) of one model; ``rows`` restricts it to a subsample.
+    ``initial`` (k x terms, NMF only) starts the fit from earlier themes instead of NNDSVD."""
     from sklearn.cluster import KMeans
     from sklearn.decomposition import NMF, LatentDirichletAllocation
     from sklearn.exceptions import ConvergenceWarning
@@ -113,6 +133,12 @@ def fit(method: str, corpus: Corpus, k: int, seed: int, rows: np.ndarray | None 
     tfidf = corpus.tfidf if rows is None else corpus.tfidf[rows]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        if method == "nmf" and initial is not None and initial.shape == (k, tfidf.shape[1]):
+            start = np.maximum(initial, 0) + 1e-6
+            unit_start = _project(tfidf, start) + 1e-6
+            model = NMF(n_components=k, init="custom", random_state=seed, max_iter=500)
+            weights = model.fit_transform(tfidf, W=unit_start, H=start)
+            return weights, model.components_
         if method == "nmf":
             model = NMF(n_components=k, init="nndsvda", random_state=seed, max_iter=500)
             weights = model.fit_transform(tfidf)
@@ -131,38 +157,31 @@ def fit(method: str, corpus: Corpus, k: int, seed: int, rows: np.ndarray | None 
     raise ValueError(f"unknown theme method '{method}' (expected one of {', '.join(METHODS)})")
 
 
-def _top_sets(term_weights: np.ndarray, top: int = TOP_TERMS) -> list[set[int]]:
-    return [set(np.argsort(-row, kind="stable")[:top]) for row in term_weights]
-
-
-def _matched_jaccard(ref: list[set[int]], other: list[set[int]]) -> float:
-    from scipy.optimize import linear_sum_assignment
-
-    sim = np.array([[len(a & b) / len(a | b) if a | b else 1.0 for b in other] for a in ref])
-    rows, cols = linear_sum_assignment(-sim)
-    return float(sim[rows, cols].mean())
-
-
 def stability(
     method: str, corpus: Corpus, k: int, settings: ThemeSettings, reference: np.ndarray | None = None
 ) -> float:
-    """Mean matched top-term Jaccard between the full model and subsample models.
+    """Mean agreement (adjusted Rand index) between the units' dominant themes in the full
+    model and in models fitted on random subsamples, over the subsampled units.
 
-    ``reference`` is the full model's term weights when the caller has fitted it already
-    (the same fit serves coherence and, without sampling, the final model)."""
+    ``reference`` is the full model's unit weights when the caller has fitted it already
+    (the same fit serves coherence and, without sampling, the final model). 1 = every
+    subsample groups the units as the full model does; 0 = no better than chance.
+    """
+    from sklearn.metrics import adjusted_rand_score
+
     if k <= 1:
         return 1.0
     if reference is None:
-        _, reference = fit(method, corpus, k, settings.seed)
-    ref = _top_sets(reference)
+        reference, _ = fit(method, corpus, k, settings.seed)
+    full = np.asarray(reference).argmax(axis=1)
     n = corpus.n_units
     size = max(k + 1, int(round(settings.sample_fraction * n)))
     scores = []
     for s in range(settings.n_samples):
         rng = np.random.default_rng(settings.seed + 1 + s)
         rows = np.sort(rng.choice(n, size=min(size, n), replace=False))
-        _, weights = fit(method, corpus, k, settings.seed + 1 + s, rows)
-        scores.append(_matched_jaccard(ref, _top_sets(weights)))
+        weights, _ = fit(method, corpus, k, settings.seed + 1 + s, rows)
+        scores.append(adjusted_rand_score(full[rows], np.asarray(weights).argmax(axis=1)))
     return float(np.mean(scores))
 
 
@@ -216,7 +235,7 @@ def _measure(corpus: Corpus, settings: ThemeSettings, method: str, k: int) -> tu
         row = {
             "method": method,
             "k": k,
-            "stability": round(stability(method, corpus, k, settings, fitted[1]), 4),
+            "stability": round(stability(method, corpus, k, settings, fitted[0]), 4),
             "coherence": round(coherence(fitted[1], corpus), 4),
         }
     return row, fitted
@@ -321,8 +340,16 @@ def fit_themes(
     jobs: int = 1,
     groups: Sequence[str] | None = None,
     cache: SelectionCache | None = None,
+    initial: Callable[[list[str]], np.ndarray] | None = None,
+    previous_k: int = 0,
+    background: Sequence[Sequence[str]] | None = None,
 ) -> tuple[ThemeModel, Corpus]:
     """The theme model of a corpus, with the table of how it was chosen.
+
+    ``previous_k`` (the k of the model kept from the last run) is kept while its stability
+    is within ``keep_k_tolerance`` of the best; ``initial`` (its term weights over a given
+    vocabulary) then starts the fit, so adding memos moves few units. ``background``: see
+    ``build_corpus``.
 
     The selection is measured over ``jobs`` processes on a large corpus (the result does
     not depend on ``jobs``), on the sample ``selection_rows`` gives (``groups``: see
@@ -331,7 +358,7 @@ def fit_themes(
     """
     from threadpoolctl import threadpool_limits
 
-    corpus = build_corpus(term_lists)
+    corpus = build_corpus(term_lists, background)
     if corpus.n_units == 0 or not corpus.vocabulary:
         empty = ThemeModel(settings.method, 0, np.zeros((corpus.n_units, 0)), np.zeros((0, 0)))
         return empty, corpus
@@ -360,14 +387,260 @@ def fit_themes(
         if method == "auto":
             method = choose_method(table)
         k = best_k(table, method)
-    if (method, k) in fits:
+        mine = table[table["method"] == method].set_index("k")["stability"]
+        if previous_k in mine.index and mine[previous_k] >= mine[k] - settings.keep_k_tolerance:
+            k = previous_k
+    start = initial(corpus.vocabulary) if initial is not None and method == "nmf" else None
+    warm = start is not None and start.shape == (k, len(corpus.vocabulary)) and bool(start.any())
+    if (method, k) in fits and not warm:
         weights, terms = fits[method, k]
     else:
         with threadpool_limits(1):  # as in the selection: the same fit on any machine
-            weights, terms = fit(method, corpus, k, settings.seed)
+            weights, terms = fit(method, corpus, k, settings.seed, initial=start if warm else None)
     table = table.assign(chosen=(table["method"] == method) & (table["k"] == k))
     model = ThemeModel(method, k, np.asarray(weights), np.asarray(terms), table, selection_key=key)
     return model, corpus
+
+
+def series_stop_terms(
+    term_lists: Sequence[Sequence[str]],
+    editions: Sequence[object],
+    min_share: float = 0.8,
+    min_evenness: float = 0.9,
+    min_editions: int = 3,
+    max_terms: int = 25,
+    max_share: float = 0.1,
+) -> frozenset[str]:
+    """Terms that mark the series rather than a subject: its name, venue, organizer.
+
+    Such a term is found in nearly every edition (``min_share`` of them) and at about the
+    same rate in each: the evenness of its per-edition rate (entropy over the editions,
+    1 = the same rate everywhere) is at least ``min_evenness``. A subject term may be named
+    in every edition too, but it peaks where the subject is discussed. Needs
+    ``min_editions`` editions: with fewer, "every edition" says nothing. A series has a
+    few such names, not hundreds: at most ``max_terms`` and ``max_share`` of all terms, the
+    most even first (editions that all say the same things, as a corpus recombined from a
+    few memos does, keep their vocabulary).
+    """
+    index = {e: i for i, e in enumerate(dict.fromkeys(editions))}
+    if len(index) < min_editions:
+        return frozenset()
+    sizes = np.zeros(len(index))
+    counts: dict[str, np.ndarray] = {}
+    for terms, edition in zip(term_lists, editions, strict=True):
+        sizes[index[edition]] += 1
+        for term in set(terms):
+            counts.setdefault(term, np.zeros(len(index)))[index[edition]] += 1
+    needed = max(min_editions, int(np.ceil(min_share * len(index))))
+    even: list[tuple[float, str]] = []
+    for term, row in counts.items():
+        if (row > 0).sum() < needed:
+            continue
+        rate = row / np.maximum(sizes, 1)
+        p = rate[rate > 0] / rate.sum()
+        evenness = float(-(p * np.log(p)).sum() / np.log(len(index)))
+        if evenness >= min_evenness:
+            even.append((-evenness, term))
+    limit = min(max_terms, int(max_share * len(counts)))
+    return frozenset(term for _, term in sorted(even)[:limit])
+
+
+def without_series_terms(
+    term_lists: Sequence[Sequence[str]], stop: frozenset[str] | set[str]
+) -> list[list[str]]:
+    """The terms minus the series' own, and minus phrases built on a series phrase
+    ("southeast asia dialogue" when "southeast asia" is one)."""
+    phrases = [p.split() for p in stop if " " in p]
+
+    def kept(term: str) -> bool:
+        if term in stop:
+            return False
+        words = term.split()
+        return not any(words[i : i + len(p)] == p for p in phrases for i in range(len(words) - len(p) + 1))
+
+    return [[t for t in terms if kept(t)] for terms in term_lists]
+
+
+def theme_features(words: Sequence[str], phrases: Sequence[str]) -> list[str]:
+    """What a unit is about, for themes: its noun phrases ("control list", "free trade
+    zone") and the words that head none of them. A head word alone ("list", "zone") would
+    join units the phrases keep apart."""
+    heads = {p.rsplit(" ", 1)[-1] for p in phrases}
+    return [*phrases, *(w for w in words if w not in heads)]
+
+
+def focus_mask(
+    is_recommendation: Sequence[bool], term_lists: Sequence[Sequence[str]], min_terms: int = 6
+) -> np.ndarray:
+    """The units themes are fitted on: the recommendations and the substantive sentences,
+    those with at least ``min_terms`` distinct terms. Short procedural sentences ("The
+    meeting was opened by ...") would otherwise make themes of their own."""
+    recs = np.asarray(is_recommendation, dtype=bool)
+    rich = np.array([len(set(t)) >= min_terms for t in term_lists], dtype=bool)
+    return recs | rich if len(recs) else rich
+
+
+def _project(tfidf: csr_matrix, term_weights: np.ndarray, iterations: int = 200) -> np.ndarray:
+    """Unit weights under fixed term weights: non-negative least squares by multiplicative
+    updates, all units at once."""
+    n, k = tfidf.shape[0], term_weights.shape[0]
+    numerator = np.asarray(tfidf @ term_weights.T)
+    gram = term_weights @ term_weights.T
+    weights = np.full((n, k), 0.1)
+    weights[numerator.sum(axis=1) <= 0] = 0.0
+    for _ in range(iterations):
+        weights *= numerator / np.maximum(weights @ gram, 1e-12)
+    return weights
+
+
+def project(corpus: Corpus, model: ThemeModel, term_lists: Sequence[Sequence[str]]) -> np.ndarray:
+    """Theme weights of units under a fitted model's themes (its term weights held fixed)."""
+    if not model.k or corpus.vectorizer is None or not len(term_lists):
+        return np.zeros((len(term_lists), model.k))
+    return _project(corpus.vectorizer.transform([list(t) for t in term_lists]), model.term_weights)
+
+
+MIN_FOCUS_UNITS = 20  # fewer recommendations and substantive sentences: fit on every unit
+# after a re-fit from the kept model, a unit stays in its earlier theme while that theme
+# holds at least this share of the unit's largest theme weight: near-ties do not move it
+KEEP_THEME_RATIO = 0.4
+
+
+@dataclass
+class RunThemes:
+    """The themes of one run: weights of every content unit, the corpus the themes' terms
+    index, the series terms left out, and, when the kept model was used, its theme numbers
+    and labels (one per component)."""
+
+    model: ThemeModel
+    corpus: Corpus
+    stop_terms: list[str]
+    pinned: tuple[list[str], list[str]] | None = None
+    source: str = "fitted"  # "fitted", "pinned" (pin_themes) or "unchanged" (same units as the kept model)
+    fit_key: str = ""  # what the themes were fitted from (``_run_key``)
+
+
+class KeptModel(Protocol):
+    """A model kept from an earlier run (``theme_history.SavedModel``)."""
+
+    method: str
+    term_weights: np.ndarray
+    numbers: list[str]
+    labels: list[str]
+    stop_terms: list[str]
+    fit_key: str
+    selection: pd.DataFrame
+
+    @property
+    def k(self) -> int: ...
+
+    def corpus_of(self, term_lists: list[list[str]]) -> Corpus: ...
+
+    def initial_weights(self, vocabulary: list[str]) -> np.ndarray: ...
+
+
+def _like_nearest(weights: np.ndarray, term_lists: Sequence[Sequence[str]]) -> np.ndarray:
+    """Units without any term of the themes' vocabulary (known only by rare phrases, such as
+    "industry engagement" said once) take the weights of the placed unit closest to them
+    by all their terms; a unit sharing no term with any placed unit stays unplaced."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    blank = weights.sum(axis=1) <= 0 if weights.shape[1] else np.zeros(len(weights), dtype=bool)
+    if not blank.any() or blank.all():
+        return weights
+    try:
+        vectors = TfidfVectorizer(analyzer=_identity).fit_transform([list(t) for t in term_lists])
+    except ValueError:  # no term at all
+        return weights
+    placed = np.flatnonzero(~blank)
+    similarity = (vectors[blank] @ vectors[placed].T).tocsr()  # sparse: few terms are shared
+    nearest = np.asarray(similarity.argmax(axis=1)).ravel()
+    found = similarity.max(axis=1).toarray().ravel() > 0
+    rows = np.flatnonzero(blank)
+    weights = weights.copy()
+    weights[rows[found]] = weights[placed[nearest[found]]]
+    return weights
+
+
+def themes_for_run(
+    nominal: Sequence[Sequence[str]],
+    features: Sequence[Sequence[str]],
+    is_recommendation: Sequence[bool],
+    editions: Sequence[object],
+    settings: ThemeSettings,
+    jobs: int = 1,
+    groups: Sequence[str] | None = None,
+    cache: SelectionCache | None = None,
+    previous: KeptModel | None = None,
+    previous_themes: Sequence[int] | None = None,
+) -> RunThemes:
+    """Themes of every content unit.
+
+    The series' own terms (``series_stop_terms``) are left out; the model is fitted on the
+    recommendations and substantive sentences (``focus_mask``) and every unit is then
+    placed under its themes (``project``). With ``pin_themes`` and a kept model, nothing
+    is fitted: the units are placed under the kept themes. A re-fit starts from the kept
+    model and keeps its k unless another k is clearly more stable; then a unit keeps its
+    earlier theme (``previous_themes``: its component in the kept model, -1 for none)
+    unless another theme clearly outweighs it (``KEEP_THEME_RATIO``).
+    """
+    key = _run_key(nominal, features, is_recommendation, editions, settings)
+    unchanged = previous is not None and previous.fit_key == key
+    if previous is not None and previous.k and (settings.pin_themes or unchanged):
+        lists = without_series_terms(features, set(previous.stop_terms))
+        corpus = previous.corpus_of(lists)
+        weights = _project(corpus.tfidf, previous.term_weights)
+        weights = _like_nearest(weights, without_series_terms(nominal, set(previous.stop_terms)))
+        dominant = None
+        if unchanged and previous_themes is not None:  # exactly as the run that fitted it
+            dominant = np.where(np.asarray(previous_themes) >= 0, previous_themes, weights.argmax(axis=1))
+        model = ThemeModel(
+            previous.method, previous.k, weights, previous.term_weights, previous.selection, dominant=dominant
+        )
+        source = "unchanged" if unchanged else "pinned"
+        return RunThemes(
+            model, corpus, list(previous.stop_terms), (previous.numbers, previous.labels), source, key
+        )
+    stop = series_stop_terms(nominal, editions)
+    lists = without_series_terms(features, stop)
+    focus = focus_mask(is_recommendation, nominal)
+    if focus.sum() < MIN_FOCUS_UNITS:
+        focus = np.ones(len(lists), dtype=bool)
+    rows = np.flatnonzero(focus)
+    fit_groups = None if groups is None else [groups[int(i)] for i in rows]
+    fitted, corpus = fit_themes(
+        [lists[i] for i in rows], settings, jobs, fit_groups, cache,
+        initial=None if previous is None else previous.initial_weights,
+        previous_k=0 if previous is None else previous.k, background=lists,
+    )  # fmt: skip
+    weights = _like_nearest(project(corpus, fitted, lists), without_series_terms(nominal, stop))
+    dominant = None
+    if previous is not None and previous_themes is not None and fitted.k == previous.k and len(weights):
+        dominant = weights.argmax(axis=1)
+        earlier = np.asarray(previous_themes)
+        rows = np.flatnonzero((earlier >= 0) & (earlier < fitted.k))
+        held = weights[rows, earlier[rows]]
+        stays = rows[held >= KEEP_THEME_RATIO * weights[rows].max(axis=1)]
+        dominant[stays] = earlier[stays]
+    model = dataclasses.replace(fitted, unit_weights=weights, dominant=dominant)
+    return RunThemes(model, corpus, sorted(stop), fit_key=key)
+
+
+def _run_key(
+    nominal: Sequence[Sequence[str]],
+    features: Sequence[Sequence[str]],
+    is_recommendation: Sequence[bool],
+    editions: Sequence[object],
+    settings: ThemeSettings,
+) -> str:
+    """What a run's themes are fitted from: a run with the same key as the kept model's
+    reuses it (a forced re-run gives the same tables)."""
+    digest = hashlib.sha256(repr(dataclasses.replace(settings, pin_themes=False)).encode())
+    for terms in (*nominal, *features):
+        digest.update("\x1f".join(terms).encode("utf-8", "surrogatepass") + b"\x1e")
+    digest.update(np.asarray(is_recommendation, dtype=bool).tobytes())
+    digest.update(repr(list(editions)).encode())
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- labels
@@ -435,35 +708,46 @@ def theme_tables(
     corpus: Corpus,
     display: Callable[[str], str] = str,
     n_representative: int = 3,
+    pinned: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """themes.csv and unit_themes.csv.
 
     ``units`` are the content units in the order of the model's rows. Each unit belongs to
     its dominant theme; ``weight`` is that theme's share of the unit's weights (how clearly
     the unit is about it). Units without any vocabulary term stay unassigned (theme empty).
-    Themes are numbered 1.. by size, so the largest theme is theme 1.
+    Themes are numbered 1.. by size, so the largest theme is theme 1; ``pinned`` (theme
+    number and label of each component) keeps a kept model's numbers and labels.
     """
     k = model.k
     weights = model.unit_weights if k else np.zeros((len(units), 0))
     totals = weights.sum(axis=1) if k else np.zeros(len(units))
-    dominant = weights.argmax(axis=1) if k else np.zeros(len(units), dtype=int)
+    if model.dominant is not None and k:
+        dominant = np.asarray(model.dominant)
+    else:
+        dominant = weights.argmax(axis=1) if k else np.zeros(len(units), dtype=int)
     assigned = totals > 0
-    share = np.where(assigned, weights.max(axis=1) / np.where(assigned, totals, 1), 0.0) if k else totals
+    held = weights[np.arange(len(units)), dominant] if k else totals
+    share = np.where(assigned, held / np.where(assigned, totals, 1), 0.0) if k else totals
     sizes = np.bincount(dominant[assigned], minlength=k) if k else np.zeros(0, dtype=int)
     ranked_terms = [
         [corpus.vocabulary[i] for i in np.argsort(-model.term_weights[j], kind="stable")[: TOP_TERMS * 2]]
         for j in range(k)
     ]
-    labels = [theme_label(terms, display) for terms in ranked_terms]
-    # number themes by size, then label, so ids do not depend on the factorisation's order
-    order = sorted(range(k), key=lambda j: (-sizes[j], labels[j]))
-    number = {j: i + 1 for i, j in enumerate(order)}
+    if pinned is not None:
+        labels = list(pinned[1])
+        number = {j: int(n) for j, n in enumerate(pinned[0])}
+        order = sorted(range(k), key=lambda j: number[j])
+    else:
+        labels = [theme_label(terms, display) for terms in ranked_terms]
+        # number themes by size, then label, so ids do not depend on the factorisation's order
+        order = sorted(range(k), key=lambda j: (-sizes[j], labels[j]))
+        number = {j: i + 1 for i, j in enumerate(order)}
 
     unit_rows = units[["doc_id", "unit_id", "conference", "year", "text"]].copy()
     unit_rows["theme"] = [str(number[d]) if a else "" for d, a in zip(dominant, assigned, strict=True)]
     unit_rows["label"] = [labels[d] if a else "" for d, a in zip(dominant, assigned, strict=True)]
     unit_rows["weight"] = np.round(share, 4)
-    unit_rows["_raw"] = weights.max(axis=1) if k else 0.0
+    unit_rows["_raw"] = held
     unit_rows["_pos"] = range(len(unit_rows))
     unit_rows["rank"] = ""
     representative: dict[str, list[str]] = {}
