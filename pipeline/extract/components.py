@@ -50,11 +50,7 @@ class UnitGates:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc.text
-        doc._.needs_syntax = (
-            doc._.kind not in self.lexicon.excluded_kinds
-            and self.lexicon.trigger_pattern.search(text) is not None
-            and not self.lexicon.excluded(text)
-        )
+        doc._.needs_syntax = self.lexicon.needs_parse(text, doc._.kind)
         doc._.needs_ner = self.org_heads is not None and self.org_heads.search(text) is not None
         return doc
 

@@ -25,6 +25,7 @@ MAIN_CLAUSE_LINKS = {"ROOT", "conj", "ccomp", "xcomp", "parataxis"}
 DOUBT_MARKERS = {"whether", "if"}
 PAST_OR_PERFECT_AUX = {"had", "has", "have", "was", "were", "did"}
 NEGATIONS = {"not", "n't", "never", "no"}
+FIRST_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 
 def inflections(lemma: str) -> set[str]:
@@ -78,6 +79,15 @@ class CueLexicon:
         self.need_forms = {f for w in cues.get("need", {}).get("words", []) for f in inflections(w)}
         self.exclusions = [re.compile(p) for p in cues.get("exclude", {}).get("patterns", [])]
         self.excluded_kinds = set(cues.get("exclude", {}).get("kinds", []))
+        detector = cues.get("detector", {})
+        self.non_action_verbs = {f for w in detector.get("non_action_verbs", []) for f in inflections(w.lower())}
+        self.operative_verbs = {f for w in detector.get("operative_verbs", []) for f in inflections(w.lower())}
+        self.nominal_frames = {
+            word.lower(): frame for frame, words in detector.get("nominal_frames", {}).items() for word in words
+        }
+        self.history_words = {w.lower() for w in detector.get("history_words", [])}
+        self.action_nouns = {w.lower() for w in detector.get("action_nouns", [])}
+        self.non_verb_openers = {w.lower() for w in detector.get("non_verb_openers", [])}
         lists = cues.get("lists", {})
         self.lead_in_nouns = sorted(
             {n.lower() for n in lists.get("lead_in_nouns", [])}, key=len, reverse=True
@@ -105,8 +115,23 @@ class CueLexicon:
         alternatives = "|".join(re.escape(n) for n in self.lead_in_nouns)
         return re.compile(rf"(?i)\b(?:{alternatives})\b")
 
+    @cached_property
+    def action_noun_pattern(self) -> re.Pattern[str]:
+        alternatives = "|".join(re.escape(n) for n in sorted(self.action_nouns, key=len, reverse=True))
+        return re.compile(rf"(?i)\b(?:{alternatives})\b")
+
     def excluded(self, text: str) -> bool:
         return any(p.search(text) for p in self.exclusions)
+
+    def needs_parse(self, text: str, kind: str) -> bool:
+        """Whether the detector can use this unit's parse: a cue word occurs, or it is a
+        list item, or its first word may be a verb ("Establish ...", "Calls upon ...")."""
+        if kind in self.excluded_kinds or self.excluded(text):
+            return False
+        if kind == "list_item" or self.trigger_pattern.search(text) is not None:
+            return True
+        first = FIRST_WORD.search(text)
+        return first is not None and first.group(0).lower() not in self.non_verb_openers
 
 
 # --------------------------------------------------------------------------- clause structure

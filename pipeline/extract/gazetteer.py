@@ -24,6 +24,7 @@ KNOWLEDGE_FILES = (
     "regions.csv",
     "entity_rules.toml",
     "recommendation_cues.toml",
+    "recommendation_model.json",
 )
 ACRONYM_IN_NAME = re.compile(r"^(?P<name>.+?)\s*\((?P<acronym>[^()]+)\)$")
 APOSTROPHES = ("'", "\u2019")

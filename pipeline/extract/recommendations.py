@@ -15,13 +15,17 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from pipeline.extract.classifier import Layout, RecommendationModel, lead_in_features, unit_features
 from pipeline.extract.cues import Cue, CueLexicon
 
 if TYPE_CHECKING:  # spaCy is imported only where documents are processed
     from spacy.tokens import Doc
 
-RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "theme", "kind", "section", "rule"]
+RECOMMENDATION_COLUMNS = [
+    "doc_id", "unit_id", "text", "actor", "cue", "theme", "kind", "section", "rule", "score"
+]
 UNSPECIFIED = "unspecified"
+NUMBERED = re.compile(r"[0-9A-Za-z]")
 LIST_ANNOUNCERS = re.compile(r"(?i)\b(?:following|as follows|below|include|includes|including)\b")
 
 
@@ -60,12 +64,13 @@ class ListContext:
 
 def announces_recommendations(text: str, kind: str, cue: Cue | None, lexicon: CueLexicon) -> bool:
     """A lead-in names recommendations/ways forward/next steps/... and introduces the list
-    (a heading, a colon, "the following", "including"), or itself advises and ends with a colon."""
+    (a heading, a colon, "the following", "including"); or it ends with a colon and either
+    advises itself or names things to be done ("practical steps for consideration:")."""
     stripped = text.rstrip()
     introduces = kind == "heading" or stripped.endswith(":") or bool(LIST_ANNOUNCERS.search(text))
     if introduces and lexicon.lead_in_pattern.search(text):
         return True
-    return stripped.endswith(":") and cue is not None and cue.rule == "advice"
+    return stripped.endswith(":") and (cue is not None or bool(lexicon.action_noun_pattern.search(text)))
 
 
 def list_contexts(
@@ -109,31 +114,86 @@ def _level(value: object) -> int:
         return 0
 
 
-def document_recommendations(
-    doc_id: str, units: pd.DataFrame, docs: Sequence[Doc], lexicon: CueLexicon, actors: ActorLexicon
-) -> list[dict]:
-    """The recommendation units of one document (``units`` in text order, one Doc each)."""
+@dataclass(frozen=True)
+class Candidate:
+    """A unit the detector weighs: its place in the document, cue, list and features."""
+
+    position: int
+    cue: Cue | None
+    context: ListContext | None
+    features: dict[str, float]
+
+
+def candidate_units(units: pd.DataFrame, docs: Sequence[Doc], lexicon: CueLexicon) -> list[Candidate]:
+    """Every unit that may be a recommendation (not a heading, boilerplate, excluded line or
+    the lead-in of an announced list), with its detector features."""
     cues = [doc._.cue for doc in docs]
     contexts = list_contexts(units, cues, lexicon)
     # A lead-in ("Participants urged the Committee to:") is borderline by the guidelines;
     # its items carry the recommendations, so it is not one itself.
     lead_ins = {c.lead_in for c in contexts if c is not None and c.announces and c.lead_in is not None}
     lead_ins -= {i for i, c in enumerate(contexts) if c is not None}  # a parent item still counts
-    rows: list[dict] = []
-    previous_block, previous_actor = None, UNSPECIFIED
-    for position, (unit, cue, context) in enumerate(
-        zip(units.itertuples(index=False), cues, contexts, strict=True)
-    ):
-        if position in lead_ins:
+    kinds, texts = list(units["kind"]), list(units["text"])
+    sections, markers = list(units["section"]), list(units["marker"])
+    candidates = []
+    for position, (doc, cue, context) in enumerate(zip(docs, cues, contexts, strict=True)):
+        kind, text = kinds[position], texts[position]
+        if position in lead_ins or kind in lexicon.excluded_kinds or lexicon.excluded(text):
             continue
-        block = getattr(unit, "block", None)
+        lead_in = context.lead_in if context is not None else None
+        layout = Layout(
+            kind=kind,
+            in_list=context is not None,
+            announced=context is not None and context.announces,
+            lead_in_advises=lead_in is not None and cues[lead_in] is not None,
+            lead_in_colon=lead_in is not None and texts[lead_in].rstrip().endswith(":"),
+            section_announces=bool(lexicon.lead_in_pattern.search(str(sections[position] or ""))),
+            nested=_level(units["level"].iat[position]) > 0,
+            numbered=bool(NUMBERED.search(str(markers[position] or ""))),
+        )
+        features = unit_features(doc, cue, layout, lexicon)
+        if lead_in is not None:
+            lead_in_layout = Layout(kinds[lead_in], section_announces=layout.section_announces)
+            features |= lead_in_features(unit_features(docs[lead_in], cues[lead_in], lead_in_layout, lexicon))
+        candidates.append(Candidate(position, cue, context, features))
+    return candidates
+
+
+def cue_name(candidate: Candidate) -> str:
+    """What marked the unit: the cue word, ``list``, ``imperative``, ``operative`` or ``model``."""
+    if candidate.cue is not None:
+        return candidate.cue.cue
+    if candidate.context is not None and candidate.context.announces:
+        return "list"
+    if "imperative" in candidate.features:
+        return "imperative"
+    if "operative_advice" in candidate.features:
+        return "operative"
+    return "model"
+
+
+def document_recommendations(
+    doc_id: str,
+    units: pd.DataFrame,
+    docs: Sequence[Doc],
+    lexicon: CueLexicon,
+    actors: ActorLexicon,
+    model: RecommendationModel,
+) -> list[dict]:
+    """The recommendation units of one document (``units`` in text order, one Doc each):
+    those the detector scores at or above its threshold."""
+    rows: list[dict] = []
+    cues = [doc._.cue for doc in docs]
+    previous_block, previous_actor = None, UNSPECIFIED
+    for candidate in candidate_units(units, docs, lexicon):
+        score = model.score(candidate.features)
+        if score < model.threshold:
+            continue
+        unit = units.iloc[candidate.position]
+        cue, context = candidate.cue, candidate.context
+        block = unit.get("block")
         if block != previous_block:
             previous_block, previous_actor = block, UNSPECIFIED
-        if unit.kind in lexicon.excluded_kinds or lexicon.excluded(unit.text):
-            continue
-        in_recommendation_list = context is not None and context.announces
-        if cue is None and not in_recommendation_list:
-            continue
         lead_in_cue = cues[context.lead_in] if context is not None and context.lead_in is not None else None
         actor = (
             actors.actor_in(cue.actor_phrase if cue else "")
@@ -148,11 +208,12 @@ def document_recommendations(
                 "unit_id": unit.unit_id,
                 "text": unit.text,
                 "actor": actor,
-                "cue": cue.cue if cue else "list",
+                "cue": cue_name(candidate),
                 "theme": "",
                 "kind": unit.kind,
                 "section": unit.section,
-                "rule": "list" if in_recommendation_list else cue.rule,
+                "rule": "list" if context is not None and context.announces else (cue.rule if cue else "model"),
+                "score": round(score, 4),
             }
         )
     return rows

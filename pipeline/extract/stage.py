@@ -24,6 +24,7 @@ import pandas as pd
 
 from pipeline.cache import DocumentCache, StageState, code_fingerprint, files_fingerprint, sha256_text
 from pipeline.config import Context
+from pipeline.extract.classifier import load_model as load_recommendation_model
 from pipeline.extract.cues import CueLexicon
 from pipeline.extract.entities import ENTITY_COLUMNS, acronym_forms, apply_acronym_forms, document_entities
 from pipeline.extract.gazetteer import data_fingerprint, load_knowledge, resolve_data_dir
@@ -77,7 +78,9 @@ def extract_units(
     cue_lexicon, actor_lexicon = _lexicons(data_dir)
     return ExtractResult(
         entities=document_entities(doc_id, list(units["unit_id"]), docs, knowledge),
-        recommendations=document_recommendations(doc_id, units, docs, cue_lexicon, actor_lexicon),
+        recommendations=document_recommendations(
+            doc_id, units, docs, cue_lexicon, actor_lexicon, load_recommendation_model(data_dir)
+        ),
     )
 
 
