@@ -21,15 +21,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.extract.cues import Cue, CueLexicon, asserted_clause
+from pipeline.extract.cues import Cue, CueLexicon, asserted_clause, opening_word
 from pipeline.extract.gazetteer import knowledge_file, resolve_data_dir
 
 if TYPE_CHECKING:  # spaCy is imported only where documents are processed
-    from spacy.tokens import Doc, Token
+    from spacy.tokens import Doc
 
 MODEL_FILE = "recommendation_model.json"
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")
-CONTACT = re.compile(r"(?i)@|https?://|www\.|\+?\d[\d ()-]{7,}\d|\b(?:tel|fax|e-?mail|phone)\b")
+CONTACT = re.compile(r"(?i)@|https?://|www\.|\+\d[\d ()-]{7,}\d|\b(?:tel|fax|e-?mail|phone)\b")
 SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
 FIRST_PERSON = {"i", "we"}
 
@@ -42,32 +42,24 @@ class Layout:
     in_list: bool = False
     announced: bool = False  # its list's lead-in announces recommendations
     lead_in_advises: bool = False  # the lead-in itself carries a cue ("urged the Committee to:")
-    lead_in_colon: bool = False
     section_announces: bool = False  # the section heading names recommendations, next steps...
     nested: bool = False
     numbered: bool = False
 
 
-def _first_word(doc: Doc) -> Token | None:
-    """The unit's first word, after a speaker's name ("Lee: Fund people, not events.")."""
-    colon = next((t.i for t in doc[:5] if t.text == ":"), None)
-    start = colon + 1 if colon is not None and colon + 1 < len(doc) else 0
-    return next((t for t in doc[start:] if t.is_alpha), None)
-
-
 def _opening_features(doc: Doc, lexicon: CueLexicon, features: dict[str, float]) -> None:
-    """An imperative ("Establish ...") or an operative verb ("Calls upon ...", "Recalls ...")."""
-    first = _first_word(doc)
+    """A paragraph opening with a verb that asks nothing ("Recalls ...", "See annex 2")."""
+    first = opening_word(doc)
     if first is None:
         return
-    subjectless = not any(c.dep_ in SUBJECT_DEPS for c in first.children)
-    if first.tag_ == "VB" and subjectless and first.dep_ in {"ROOT", "conj", "advcl"}:
-        features["imperative_action" if first.lower_ not in lexicon.non_action_verbs else "imperative_other"] = 1.0
-    if first.is_title and first.lower_.endswith("s") and subjectless:
-        if first.lower_ in lexicon.advice_forms:
-            features["operative_advice"] = 1.0
-        elif first.lower_ in lexicon.operative_verbs:
-            features["operative_other"] = 1.0
+    if first.tag_ == "VB" and first.lower_ in lexicon.non_action_verbs:
+        features["imperative_other"] = 1.0
+    if (
+        first.is_title
+        and first.lower_ in lexicon.operative_verbs
+        and first.lower_ not in lexicon.advice_forms
+    ):
+        features["operative_other"] = 1.0
 
 
 def _clause_features(doc: Doc, lexicon: CueLexicon, features: dict[str, float]) -> None:
@@ -107,7 +99,15 @@ def _clause_features(doc: Doc, lexicon: CueLexicon, features: dict[str, float]) 
 
 
 # What a list's lead-in says that its items inherit ("practical steps for consideration:").
-LEAD_IN_FEATURES = ("cue", "modal_asserted", "advice_word", "advice_past", "past_root", "action_noun", "section_announces")
+LEAD_IN_FEATURES = (
+    "cue",
+    "modal_asserted",
+    "advice_word",
+    "advice_past",
+    "past_root",
+    "action_noun",
+    "section_announces",
+)
 
 
 def lead_in_features(features: dict[str, float]) -> dict[str, float]:
@@ -126,7 +126,7 @@ def unit_features(doc: Doc, cue: Cue | None, layout: Layout, lexicon: CueLexicon
     if cue is not None:
         features["cue"] = 1.0
         features[f"rule={cue.rule}"] = 1.0
-    for name in ("in_list", "announced", "lead_in_advises", "lead_in_colon", "section_announces", "nested"):
+    for name in ("in_list", "announced", "lead_in_advises", "section_announces", "nested"):
         if getattr(layout, name):
             features[name] = 1.0
     stripped = text.rstrip()

@@ -80,10 +80,16 @@ class CueLexicon:
         self.exclusions = [re.compile(p) for p in cues.get("exclude", {}).get("patterns", [])]
         self.excluded_kinds = set(cues.get("exclude", {}).get("kinds", []))
         detector = cues.get("detector", {})
-        self.non_action_verbs = {f for w in detector.get("non_action_verbs", []) for f in inflections(w.lower())}
-        self.operative_verbs = {f for w in detector.get("operative_verbs", []) for f in inflections(w.lower())}
+        self.non_action_verbs = {
+            f for w in detector.get("non_action_verbs", []) for f in inflections(w.lower())
+        }
+        self.operative_verbs = {
+            f for w in detector.get("operative_verbs", []) for f in inflections(w.lower())
+        }
         self.nominal_frames = {
-            word.lower(): frame for frame, words in detector.get("nominal_frames", {}).items() for word in words
+            word.lower(): frame
+            for frame, words in detector.get("nominal_frames", {}).items()
+            for word in words
         }
         self.history_words = {w.lower() for w in detector.get("history_words", [])}
         self.action_nouns = {w.lower() for w in detector.get("action_nouns", [])}
@@ -103,6 +109,7 @@ class CueLexicon:
             | self.evaluative
             | self.means_nouns
             | self.need_forms
+            | {w for w, frame in self.nominal_frames.items() if frame in {"time", "proposal"}}
         )
 
     @cached_property
@@ -350,7 +357,7 @@ def need_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
         if token.lower_ not in lexicon.need_forms:
             continue
         if token.tag_ in {"VB", "VBP", "VBZ"} and not _is_negated(token):
-            infinitive = _child(token, "xcomp")
+            infinitive = _child(token, "xcomp", "dobj")
             if infinitive is not None and asserted_clause(token):
                 return Cue("need", "need", _acting_phrase(token))
         if token.tag_.startswith("NN") and token.dep_ in {"attr", "nsubj"}:
@@ -362,8 +369,62 @@ def need_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
     return None
 
 
+def opening_word(doc: Doc) -> Token | None:
+    """The unit's first word, after a speaker's name ("Lee: Fund people, not events.")."""
+    colon = next((t.i for t in doc[:5] if t.text == ":"), None)
+    start = colon + 1 if colon is not None and colon + 1 < len(doc) else 0
+    return next((t for t in doc[start:] if t.is_alpha), None)
+
+
+def _subjectless(token: Token) -> bool:
+    return not any(c.dep_ in {"nsubj", "nsubjpass", "csubj", "expl"} for c in token.children)
+
+
+def opening_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
+    """An imperative ("Establish a clearing house.") or the operative verb of a resolution
+    paragraph ("Calls upon all States to ...", "Encourages States to ...")."""
+    first = opening_word(doc)
+    if first is None or not _subjectless(first):
+        return None
+    if (
+        first.tag_ == "VB"
+        and first.dep_ in {"ROOT", "conj", "advcl"}
+        and first.lower_ not in lexicon.non_action_verbs
+    ):
+        return Cue("imperative", "imperative", _advised_phrase(first))
+    advice = lexicon.advice_forms.get(first.lower_)
+    if advice is not None and first.is_title and first.lower_.endswith("s"):
+        required = lexicon.advice_requires.get(advice)
+        window = [t.lower_ for t in doc[first.i + 1 : first.i + 5]]
+        if not required or any(w in required for w in window):
+            return Cue(advice, "operative", _advised_phrase(first) or doc[first.i + 1 :].text)
+    return None
+
+
+def frame_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
+    """ "It is time for X to ...", "the time has come to ...", "There was broad support for ..."."""
+    for token in tokens:
+        frame = lexicon.nominal_frames.get(token.lower_)
+        if frame not in {"time", "proposal"} or not token.tag_.startswith("NN"):
+            continue
+        head = token.head
+        if head.lower_ not in lexicon.copula_forms and head.lower_ not in {"come", "comes"}:
+            continue
+        if not asserted_clause(head):
+            continue
+        if frame == "time":
+            acting = next((t for t in token.subtree if t.dep_ == "aux" and t.lower_ == "to"), None)
+            if acting is not None and not _is_past_or_perfect(head):
+                return Cue("time", "frame", _subtree_text(_child(token, "prep")))
+        elif _child(head, "expl") is not None and any(
+            c.dep_ == "prep" and c.lower_ == "for" for c in token.children
+        ):
+            return Cue(token.lower_, "frame", "")
+    return None
+
+
 # Each rule reads the unit's candidate tokens (those whose word is a cue word) in its parse.
-RULES = (modal_cue, advice_cue, evaluative_cue, means_cue, need_cue)
+RULES = (modal_cue, advice_cue, evaluative_cue, means_cue, need_cue, frame_cue)
 
 
 def find_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
@@ -371,6 +432,9 @@ def find_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
     if doc.text.rstrip().endswith("?") or lexicon.excluded(doc.text):
         return None
     candidates = [token for token in doc if token.lower_ in lexicon.trigger_words]
+    opening = opening_cue(doc, lexicon)
+    if opening is not None:
+        return opening
     for rule in RULES:
         cue = rule(candidates, lexicon)
         if cue is not None:

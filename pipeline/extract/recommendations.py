@@ -9,20 +9,37 @@ columns of units.csv: ``kind``, ``level``). Headings and boilerplate never are.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from pipeline.extract.classifier import Layout, RecommendationModel, lead_in_features, unit_features
 from pipeline.extract.cues import Cue, CueLexicon
+from pipeline.extract.gazetteer import (
+    knowledge_file,
+    load_knowledge,
+    name_parts,
+    resolve_data_dir,
+    split_aliases,
+)
 
 if TYPE_CHECKING:  # spaCy is imported only where documents are processed
     from spacy.tokens import Doc
 
 RECOMMENDATION_COLUMNS = [
-    "doc_id", "unit_id", "text", "actor", "cue", "theme", "kind", "section", "rule", "score"
+    "doc_id",
+    "unit_id",
+    "text",
+    "actor",
+    "cue",
+    "theme",
+    "kind",
+    "section",
+    "rule",
+    "score",
 ]
 UNSPECIFIED = "unspecified"
 NUMBERED = re.compile(r"[0-9A-Za-z]")
@@ -30,28 +47,57 @@ LIST_ANNOUNCERS = re.compile(r"(?i)\b(?:following|as follows|below|include|inclu
 
 
 class ActorLexicon:
-    """Actor values and the words naming them, from ``recommendation_cues.toml``."""
+    """Actor values and the words naming them, from ``recommendation_cues.toml``; the names of
+    the regional bodies of ``organizations.csv`` (type ``regional``) name regional organizations."""
 
-    def __init__(self, cues: dict) -> None:
+    def __init__(self, cues: dict, regional_bodies: Iterable[str] = ()) -> None:
         actors = cues.get("actors", {})
-        words = actors.get("words", {})
-        order = actors.get("order", list(words))
+        words = {actor: list(names) for actor, names in actors.get("words", {}).items()}
+        words.setdefault("regional organizations", []).extend(regional_bodies)
+        self.default = str(actors.get("default", UNSPECIFIED))
+        self.proposers = {a.lower() for a in actors.get("proposers", [])}
         self.patterns = [
             (
                 actor,
                 re.compile(
-                    r"(?i)(?<![\w])(?:" + "|".join(re.escape(w) for w in words[actor]) + r")(?![\w-])"
+                    r"(?i)(?<![\w])(?:"
+                    + "|".join(re.escape(w) for w in sorted(words[actor], key=len, reverse=True))
+                    + r")(?![\w-])"
                 ),
             )
-            for actor in order
+            for actor in actors.get("order", list(words))
             if words.get(actor)
         ]
 
-    def actor_in(self, phrase: str) -> str | None:
-        """The first actor (in the configured order) that ``phrase`` names."""
-        if not phrase:
-            return None
-        return next((actor for actor, pattern in self.patterns if pattern.search(phrase)), None)
+    def actor_in(self, phrase: str, proposers: bool = True) -> str | None:
+        """The actor named first in ``phrase`` (the longest name where two start at one word,
+        then the configured order); a proposer ("participants") only when ``proposers``."""
+        found = [
+            (match.start(), -len(match.group(0)), rank, actor)
+            for rank, (actor, pattern) in enumerate(self.patterns)
+            if (proposers or actor not in self.proposers) and (match := pattern.search(phrase or ""))
+        ]
+        return min(found)[3] if found else None
+
+
+def regional_bodies(organizations: pd.DataFrame) -> list[str]:
+    """Every name, acronym and alias of the organizations typed ``regional``."""
+    names: list[str] = []
+    for row in organizations[organizations["type"].str.strip() == "regional"].itertuples(index=False):
+        full, acronym = name_parts(row.canonical.strip())
+        names += [full, row.acronym.strip() or acronym, *split_aliases(row.aliases)]
+    return [n for n in names if n]
+
+
+@lru_cache(maxsize=4)
+def actor_lexicon(data_dir: str = "") -> ActorLexicon:
+    """The actor lexicon of the knowledge files in ``data_dir`` (the shipped ones by default)."""
+    organizations = pd.read_csv(
+        knowledge_file(resolve_data_dir(data_dir or None), "organizations.csv"),
+        dtype=str,
+        keep_default_na=False,
+    )
+    return ActorLexicon(load_knowledge(data_dir or None).cues, regional_bodies(organizations))
 
 
 @dataclass(frozen=True)
@@ -146,7 +192,6 @@ def candidate_units(units: pd.DataFrame, docs: Sequence[Doc], lexicon: CueLexico
             in_list=context is not None,
             announced=context is not None and context.announces,
             lead_in_advises=lead_in is not None and cues[lead_in] is not None,
-            lead_in_colon=lead_in is not None and texts[lead_in].rstrip().endswith(":"),
             section_announces=bool(lexicon.lead_in_pattern.search(str(sections[position] or ""))),
             nested=_level(units["level"].iat[position]) > 0,
             numbered=bool(NUMBERED.search(str(markers[position] or ""))),
@@ -160,15 +205,12 @@ def candidate_units(units: pd.DataFrame, docs: Sequence[Doc], lexicon: CueLexico
 
 
 def cue_name(candidate: Candidate) -> str:
-    """What marked the unit: the cue word, ``list``, ``imperative``, ``operative`` or ``model``."""
+    """What marked the unit: the cue word (``imperative`` for an imperative), ``list`` for an
+    item of an announced list, ``model`` when only the detector's other features did."""
     if candidate.cue is not None:
         return candidate.cue.cue
     if candidate.context is not None and candidate.context.announces:
         return "list"
-    if "imperative" in candidate.features:
-        return "imperative"
-    if "operative_advice" in candidate.features:
-        return "operative"
     return "model"
 
 
@@ -197,9 +239,14 @@ def document_recommendations(
         lead_in_cue = cues[context.lead_in] if context is not None and context.lead_in is not None else None
         actor = (
             actors.actor_in(cue.actor_phrase if cue else "")
-            or actors.actor_in(unit.text)
+            or (
+                None
+                if cue is not None and cue.rule == "imperative"
+                else actors.actor_in(unit.text, proposers=False)
+            )
             or actors.actor_in(lead_in_cue.actor_phrase if lead_in_cue else "")  # "urged the Committee to:"
-            or (previous_actor if unit.kind == "list_item" else UNSPECIFIED)
+            or (previous_actor if unit.kind == "list_item" and previous_actor != UNSPECIFIED else None)
+            or actors.default
         )
         previous_actor = actor  # "- One way ... Each meeting could ...": one bullet, one actor
         rows.append(
@@ -212,7 +259,9 @@ def document_recommendations(
                 "theme": "",
                 "kind": unit.kind,
                 "section": unit.section,
-                "rule": "list" if context is not None and context.announces else (cue.rule if cue else "model"),
+                "rule": "list"
+                if context is not None and context.announces
+                else (cue.rule if cue else "model"),
                 "score": round(score, 4),
             }
         )

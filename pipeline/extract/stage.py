@@ -28,7 +28,12 @@ from pipeline.extract.classifier import load_model as load_recommendation_model
 from pipeline.extract.cues import CueLexicon
 from pipeline.extract.entities import ENTITY_COLUMNS, acronym_forms, apply_acronym_forms, document_entities
 from pipeline.extract.gazetteer import data_fingerprint, load_knowledge, resolve_data_dir
-from pipeline.extract.recommendations import RECOMMENDATION_COLUMNS, ActorLexicon, document_recommendations
+from pipeline.extract.recommendations import (
+    RECOMMENDATION_COLUMNS,
+    ActorLexicon,
+    actor_lexicon,
+    document_recommendations,
+)
 from pipeline.runner import imap_documents
 from pipeline.tableio import TableWriter, output_batch, read_table
 
@@ -87,7 +92,7 @@ def extract_units(
 @lru_cache(maxsize=4)
 def _lexicons(data_dir: str) -> tuple[CueLexicon, ActorLexicon]:
     knowledge = load_knowledge(data_dir or None)
-    return CueLexicon(knowledge.cues), ActorLexicon(knowledge.cues)
+    return CueLexicon(knowledge.cues), actor_lexicon(data_dir)
 
 
 def extract_one(job: ExtractJob) -> ExtractResult:

@@ -21,14 +21,20 @@ from pathlib import Path
 import pandas as pd
 
 from pipeline.config import Context, Paths
-from pipeline.evaluate import Score, actor_agreement, match_documents, normalise_unit_text, score_recommendations
+from pipeline.evaluate import (
+    Score,
+    actor_agreement,
+    match_documents,
+    normalise_unit_text,
+    score_recommendations,
+)
 from pipeline.extract.classifier import RecommendationModel, model_path
 from pipeline.extract.cues import CueLexicon
 from pipeline.extract.gazetteer import load_knowledge
 from pipeline.extract.recommendations import (
     RECOMMENDATION_COLUMNS,
-    ActorLexicon,
     Candidate,
+    actor_lexicon,
     candidate_units,
     document_recommendations,
 )
@@ -63,7 +69,9 @@ def _labels(candidates: Sequence[Candidate], units: pd.DataFrame, gold: dict) ->
     ]
 
 
-def load_corpus(name: str, gold_file: Path, docs_dir: Path, model: str = "en_core_web_sm") -> list[LabelledDocument]:
+def load_corpus(
+    name: str, gold_file: Path, docs_dir: Path, model: str = "en_core_web_sm"
+) -> list[LabelledDocument]:
     """Ingest and parse the documents a gold file names, once."""
     from pipeline.extract.nlp_pipeline import extraction_pipeline, process_units
     from pipeline.ingest.stage import run as ingest
@@ -82,7 +90,9 @@ def load_corpus(name: str, gold_file: Path, docs_dir: Path, model: str = "en_cor
         docs = list(process_units(nlp, doc_units["text"], doc_units["kind"]))
         candidates = candidate_units(doc_units, docs, lexicon)
         labels = _labels(candidates, doc_units, gold["docs"][source])
-        labelled.append(LabelledDocument(name, doc_id, doc_units, docs, candidates, labels, gold["docs"][source]))
+        labelled.append(
+            LabelledDocument(name, doc_id, doc_units, docs, candidates, labels, gold["docs"][source])
+        )
     return labelled
 
 
@@ -123,7 +133,7 @@ def predict(document: LabelledDocument, model: RecommendationModel) -> pd.DataFr
         document.units,
         document.docs,
         CueLexicon(knowledge.cues),
-        ActorLexicon(knowledge.cues),
+        actor_lexicon(),
         model,
     )
     return pd.DataFrame(rows, columns=RECOMMENDATION_COLUMNS)
@@ -139,7 +149,8 @@ class Figures:
         s = self.score
         actor = self.actor_hits / self.actor_total if self.actor_total else 0.0
         return (
-            f"{name:<8} P {s.precision:.3f}  R {s.recall:.3f}  F1 {s.f1:.3f}  (tp {s.tp}, fp {s.fp}, fn {s.fn})"
+            f"{name:<8} P {s.precision:.3f}  R {s.recall:.3f}  F1 {s.f1:.3f}"
+            f"  (tp {s.tp}, fp {s.fp}, fn {s.fn})"
             f"  actor {actor:.3f} ({self.actor_hits}/{self.actor_total})"
         )
 
@@ -166,7 +177,10 @@ def leave_one_document_out(
 def _print_errors(document: LabelledDocument, predicted: pd.DataFrame, score: Score) -> None:
     """Misses, false alarms and wrong actors of one held-out document (``--verbose``)."""
     print(f"== {document.doc_id} {score}")
-    found = {normalise_unit_text(t): (a, s) for t, a, s in zip(predicted["text"], predicted["actor"], predicted["score"], strict=True)}
+    found = {
+        normalise_unit_text(t): (a, s)
+        for t, a, s in zip(predicted["text"], predicted["actor"], predicted["score"], strict=True)
+    }
     gold = {normalise_unit_text(g["text"]): g for g in document.gold.get("recommendations", [])}
     for key, item in gold.items():
         if item.get("borderline"):
