@@ -192,7 +192,9 @@ def candidate_units(units: pd.DataFrame, docs: Sequence[Doc], lexicon: CueLexico
             in_list=context is not None,
             announced=context is not None and context.announces,
             lead_in_advises=lead_in is not None and cues[lead_in] is not None,
-            section_announces=bool(lexicon.lead_in_pattern.search(str(sections[position] or ""))),
+            # under a "Recommendations" heading, unless a list's own lead-in says otherwise
+            section_announces=bool(lexicon.lead_in_pattern.search(str(sections[position] or "")))
+            and (lead_in is None or kinds[lead_in] == "heading"),
             nested=_level(units["level"].iat[position]) > 0,
             numbered=bool(NUMBERED.search(str(markers[position] or ""))),
         )
