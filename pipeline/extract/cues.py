@@ -26,6 +26,7 @@ DOUBT_MARKERS = {"whether", "if"}
 PAST_OR_PERFECT_AUX = {"had", "has", "have", "was", "were", "did"}
 NEGATIONS = {"not", "n't", "never", "no"}
 FIRST_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def inflections(lemma: str) -> set[str]:
@@ -93,6 +94,7 @@ class CueLexicon:
         }
         self.history_words = {w.lower() for w in detector.get("history_words", [])}
         self.action_nouns = {w.lower() for w in detector.get("action_nouns", [])}
+        self.threat_agents = {w.lower() for w in detector.get("threat_agents", [])}
         self.non_verb_openers = {w.lower() for w in detector.get("non_verb_openers", [])}
         lists = cues.get("lists", {})
         self.lead_in_nouns = sorted(
@@ -225,8 +227,12 @@ def modal_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
                 continue
         else:
             continue
-        if asserted_clause(verb):
-            return Cue(word, "modal", _acting_phrase(verb))
+        if not asserted_clause(verb):
+            continue
+        subject = _child(verb, "nsubj")
+        if subject is not None and subject.lower_ in lexicon.threat_agents:
+            continue  # "an attacker could smuggle ...": a threat, not advice
+        return Cue(word, "modal", _acting_phrase(verb))
     return None
 
 
@@ -259,6 +265,8 @@ def advice_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
             continue
         if not asserted_clause(token):
             continue
+        if token.tag_ in {"VBD", "VBN"} and any(YEAR.fullmatch(t.text) for t in token.sent):
+            continue  # "In 2006 the Assembly called on States to ...": the history of a text
         return Cue(verb, "advice", _advised_phrase(token))
     return None
 
@@ -413,8 +421,9 @@ def frame_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
         if not asserted_clause(head):
             continue
         if frame == "time":
-            acting = next((t for t in token.subtree if t.dep_ == "aux" and t.lower_ == "to"), None)
-            if acting is not None and not _is_past_or_perfect(head):
+            acting = next((t for t in head.subtree if t.dep_ == "aux" and t.lower_ == "to"), None)
+            present = head.lower_ == "come" or not _is_past_or_perfect(head)  # "has come" is now
+            if acting is not None and present:
                 return Cue("time", "frame", _subtree_text(_child(token, "prep")))
         elif _child(head, "expl") is not None and any(
             c.dep_ == "prep" and c.lower_ == "for" for c in token.children
