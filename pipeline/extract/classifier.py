@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # spaCy is imported only where documents are processed
     from spacy.tokens import Doc
 
 MODEL_FILE = "recommendation_model.json"
-YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+YEAR = re.compile(r"(?<!\()\b(?:19|20)\d\d\b(?!\))")  # not "resolution 1540 (2004)"
 CONTACT = re.compile(r"(?i)@|https?://|www\.|\+\d[\d ()-]{7,}\d|\b(?:tel|fax|e-?mail|phone)\b")
 SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
 FIRST_PERSON = {"i", "we"}

@@ -95,6 +95,7 @@ class CueLexicon:
         self.history_words = {w.lower() for w in detector.get("history_words", [])}
         self.action_nouns = {w.lower() for w in detector.get("action_nouns", [])}
         self.threat_agents = {w.lower() for w in detector.get("threat_agents", [])}
+        self.possibility_verbs = {w.lower() for w in detector.get("possibility_verbs", [])}
         self.non_verb_openers = {w.lower() for w in detector.get("non_verb_openers", [])}
         lists = cues.get("lists", {})
         self.lead_in_nouns = sorted(
@@ -213,6 +214,8 @@ def modal_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
         verb = token.head if token.dep_ in {"aux", "auxpass"} else token
         if word in lexicon.any_verb_modals:
             pass
+        elif verb.lower_ in lexicon.possibility_verbs:
+            continue  # "sending data abroad could require a licence": a possibility
         elif word in lexicon.modal_verbs:
             allowed = lexicon.modal_verbs[word]
             if _is_negated(verb):
@@ -265,10 +268,15 @@ def advice_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
             continue
         if not asserted_clause(token):
             continue
-        if token.tag_ in {"VBD", "VBN"} and any(YEAR.fullmatch(t.text) for t in token.sent):
+        if token.tag_ in {"VBD", "VBN"} and any(_is_date_year(t) for t in token.sent):
             continue  # "In 2006 the Assembly called on States to ...": the history of a text
         return Cue(verb, "advice", _advised_phrase(token))
     return None
+
+
+def _is_date_year(token: Token) -> bool:
+    """A year as a date ("In 2006"), not as part of a citation ("resolution 1540 (2004)")."""
+    return bool(YEAR.fullmatch(token.text)) and (token.i == 0 or token.nbor(-1).text != "(")
 
 
 def _advised_phrase(verb: Token) -> str:
@@ -354,8 +362,12 @@ def means_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
             or (c.dep_ in {"xcomp", "ccomp", "attr"} and c.tag_ in {"VB", "VBG"})
             for c in frame.children
         )
-        if (purpose or forward) and how:
-            return Cue(token.lower_, "means", "")
+        modal = _child(frame, "aux")
+        proposed = modal is not None and modal.lower_ in {"would", "could", "might"} and any(
+            c.dep_ in {"advcl", "xcomp", "ccomp"} and c.tag_ == "VB" for c in frame.children
+        )  # "One option would be for the OSCE to add ..."
+        if (purpose or forward) and how or proposed:
+            return Cue(token.lower_, "means", _framed_actor(frame, _child(frame, "advcl", "xcomp", "ccomp")))
     return None
 
 
@@ -371,7 +383,7 @@ def need_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
         if token.tag_.startswith("NN") and token.dep_ in {"attr", "nsubj"}:
             frame = token.head
             existential = frame.lower_ in lexicon.copula_forms and _child(frame, "expl") is not None
-            what = _child(token, "acl", "relcl", "prep")  # "a need to ...", "a need for ..."
+            what = _child(token, "acl", "relcl", "prep", "advcl")  # "a need to ...", "a need for ..."
             if existential and what is not None and not _is_past_or_perfect(frame) and asserted_clause(frame):
                 return Cue("need", "need", "")
     return None
@@ -444,7 +456,11 @@ def find_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
     opening = opening_cue(doc, lexicon)
     if opening is not None:
         return opening
-    for rule in RULES:
+    rules = RULES
+    first = opening_word(doc)
+    if first is not None and first.is_title and first.lower_ in lexicon.operative_verbs:
+        rules = (advice_cue,)  # "Recalls ... in which it decided that States must": only a new request counts
+    for rule in rules:
         cue = rule(candidates, lexicon)
         if cue is not None:
             return cue
