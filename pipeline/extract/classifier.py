@@ -69,6 +69,8 @@ def _clause_features(doc: Doc, lexicon: CueLexicon, features: dict[str, float]) 
     if root is not None:
         if root.tag_ == "VBD":
             features["past_root"] = 1.0
+            if YEAR.search(doc.text):
+                features["dated_past"] = 1.0  # "In 2006 the Assembly called ...": history
         elif root.tag_.startswith("NN"):
             features["noun_root"] = 1.0
         subject = next((c for c in root.children if c.dep_ in SUBJECT_DEPS), None)
@@ -94,20 +96,10 @@ def _clause_features(doc: Doc, lexicon: CueLexicon, features: dict[str, float]) 
             features["advice_past" if token.tag_ in {"VBN", "VBD"} else "advice_word"] = 1.0
         if word in lexicon.history_words:
             features["history_word"] = 1.0
-        if word in lexicon.action_nouns and token.tag_.startswith("NN"):
-            features["action_noun"] = 1.0
 
 
 # What a list's lead-in says that its items inherit ("practical steps for consideration:").
-LEAD_IN_FEATURES = (
-    "cue",
-    "modal_asserted",
-    "advice_word",
-    "advice_past",
-    "past_root",
-    "action_noun",
-    "section_announces",
-)
+LEAD_IN_FEATURES = ("cue", "modal_asserted", "advice_word", "advice_past", "past_root", "section_announces")
 
 
 def lead_in_features(features: dict[str, float]) -> dict[str, float]:
@@ -134,8 +126,6 @@ def unit_features(doc: Doc, cue: Cue | None, layout: Layout, lexicon: CueLexicon
         features["ends_colon"] = 1.0
     if stripped.endswith("?"):
         features["question"] = 1.0
-    if YEAR.search(text):
-        features["year"] = 1.0
     if CONTACT.search(text):
         features["contact"] = 1.0
     if lexicon.excluded(text):

@@ -20,7 +20,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import filter_spans, minibatch
 
 from pipeline.extract.acronyms import find_definitions
-from pipeline.extract.cues import CueLexicon, find_cue
+from pipeline.extract.cues import CueLexicon, find_cue, imperative_probe
 from pipeline.extract.gazetteer import Knowledge, load_knowledge, looks_like_code, reads_as_org_name
 
 for _name, _default in (
@@ -224,17 +224,30 @@ def make_entity_resolver(nlp: Language, name: str, data_dir: str) -> EntityResol
 
 
 class RecommendationCue:
-    """``doc._.cue``: why the unit reads as a recommendation (parsed units only)."""
+    """``doc._.cue``: why the unit reads as a recommendation (parsed units only).
 
-    def __init__(self, knowledge: Knowledge) -> None:
+    The small model often tags a unit's first word as a noun where it is an imperative verb
+    ("Fund people, not events."). A unit that reads as verbless gets a second look: its
+    text after "You should" is parsed, and the unit is an imperative when its first word
+    then parses as the verb (``cues.imperative_probe``)."""
+
+    def __init__(self, nlp: Language, knowledge: Knowledge) -> None:
         self.lexicon = CueLexicon(knowledge.cues)
+        self.nlp = nlp
+        self.syntax = [name for name in ("tok2vec", "tagger", "parser") if name in nlp.component_names]
+
+    def _parse(self, text: str) -> Doc:
+        doc = self.nlp.make_doc(text)
+        for name in self.syntax:
+            doc = self.nlp.get_pipe(name)(doc)
+        return doc
 
     def __call__(self, doc: Doc) -> Doc:
         if doc._.needs_syntax and doc.has_annotation("DEP"):
-            doc._.cue = find_cue(doc, self.lexicon)
+            doc._.cue = find_cue(doc, self.lexicon) or imperative_probe(doc, self._parse, self.lexicon)
         return doc
 
 
 @Language.factory("recommendation_cue", default_config={"data_dir": ""})
 def make_recommendation_cue(nlp: Language, name: str, data_dir: str) -> RecommendationCue:
-    return RecommendationCue(load_knowledge(data_dir or None))
+    return RecommendationCue(nlp, load_knowledge(data_dir or None))

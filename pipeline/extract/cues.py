@@ -10,7 +10,7 @@ a "one way to ... is ..." frame, or a stated need to act. The words come from
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -441,6 +441,26 @@ def frame_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
             c.dep_ == "prep" and c.lower_ == "for" for c in token.children
         ):
             return Cue(token.lower_, "frame", "")
+    return None
+
+
+IMPERATIVE_PROBE = "You should "
+
+
+def imperative_probe(doc: Doc, parse: Callable[[str], Doc], lexicon: CueLexicon) -> Cue | None:
+    """An imperative the tagger read as a noun ("Fund people, not events."): a unit with no
+    verb clause of its own whose first word parses as the verb after "You should"."""
+    first = opening_word(doc)
+    if first is None or not first.is_title or first.lower_ in lexicon.non_verb_openers:
+        return None
+    if first.lower_ in lexicon.non_action_verbs or first.ent_type_:
+        return None
+    if any(t.tag_ == "MD" or t.dep_ in {"nsubj", "nsubjpass", "expl"} for t in doc):
+        return None  # a clause with a subject is not an imperative
+    probe = parse(IMPERATIVE_PROBE + first.lower_ + doc.text[first.idx + len(first.text) :])
+    verb = probe[2]
+    if verb.tag_ == "VB" and verb.dep_ == "ROOT":
+        return Cue("imperative", "imperative", _advised_phrase(verb))
     return None
 
 
