@@ -400,6 +400,15 @@ def _subjectless(token: Token) -> bool:
     return not any(c.dep_ in {"nsubj", "nsubjpass", "csubj", "expl"} for c in token.children)
 
 
+def reads_as_title(doc: Doc) -> bool:
+    """Too short for a request, or capitalised like a title ("Control lists.",
+    "Strategic Trade Controls Bangkok, 15-16 May")."""
+    words = [t for t in doc if t.is_alpha]
+    long_words = [t for t in words if len(t) > 3]
+    capitalised = sum(t.text[0].isupper() for t in long_words)
+    return len(words) < 3 or (len(long_words) >= 2 and capitalised >= 0.6 * len(long_words))
+
+
 def opening_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
     """An imperative ("Establish a clearing house.") or the operative verb of a resolution
     paragraph ("Calls upon all States to ...", "Encourages States to ...")."""
@@ -410,6 +419,7 @@ def opening_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
         first.tag_ == "VB"
         and first.dep_ in {"ROOT", "conj", "advcl"}
         and first.lower_ not in lexicon.non_action_verbs
+        and not reads_as_title(doc)
     ):
         return Cue("imperative", "imperative", _advised_phrase(first))
     advice = lexicon.advice_forms.get(first.lower_)
@@ -453,10 +463,14 @@ def imperative_probe(doc: Doc, parse: Callable[[str], Doc], lexicon: CueLexicon)
     first = opening_word(doc)
     if first is None or not first.is_title or first.lower_ in lexicon.non_verb_openers:
         return None
-    if first.lower_ in lexicon.non_action_verbs or first.ent_type_:
+    if first.lower_ in lexicon.non_action_verbs or reads_as_title(doc):
         return None
-    if any(t.tag_ == "MD" or t.dep_ in {"nsubj", "nsubjpass", "expl"} for t in doc):
-        return None  # a clause with a subject is not an imperative
+    if any(span.start <= first.i < span.end for span in doc.spans.get("gazetteer", [])):
+        return None  # "Security Council resolution 1540 obliges ...": a name, not a verb
+    if any(t.tag_ in {"MD", "VBD", "VBP", "VBZ"} or t.dep_ in {"nsubj", "nsubjpass", "expl"} for t in doc):
+        return None  # a finite clause or a subject: not an imperative
+    if first.tag_ == "NNP" and first.i + 1 < len(doc) and doc[first.i + 1].tag_ == "NNP":
+        return None  # a person's or body's name ("Karim Mansour, former diplomat")
     probe = parse(IMPERATIVE_PROBE + first.lower_ + doc.text[first.idx + len(first.text) :])
     verb = probe[2]
     if verb.tag_ == "VB" and verb.dep_ == "ROOT":
