@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -57,7 +58,21 @@ class UnitGates:
 
 @Language.factory("unit_gates", default_config={"data_dir": ""})
 def make_unit_gates(nlp: Language, name: str, data_dir: str) -> UnitGates:
-    return UnitGates(load_knowledge(data_dir or None))
+    gates = UnitGates(load_knowledge(data_dir or None))
+    gates.lexicon.base_verbs = base_verb_forms(nlp)
+    return gates
+
+
+def base_verb_forms(nlp: Language) -> frozenset[str]:
+    """The base forms of English verbs the model's lemmatizer tables list (``lemma_index``):
+    a unit opening with one may be an imperative, worth a parse. Empty when the model has none."""
+    from spacy.lookups import Lookups
+
+    folder = Path(nlp.path) / "lemmatizer" / "lookups" if nlp.path else None
+    if folder is None or not folder.is_dir():
+        return frozenset()
+    index = Lookups().from_disk(folder).get_table("lemma_index", {})
+    return frozenset(index.get("verb", []))
 
 
 class GatedPipes:

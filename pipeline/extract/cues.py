@@ -26,6 +26,7 @@ DOUBT_MARKERS = {"whether", "if"}
 PAST_OR_PERFECT_AUX = {"had", "has", "have", "was", "were", "did"}
 NEGATIONS = {"not", "n't", "never", "no"}
 FIRST_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+SPEAKER_LABEL = re.compile(r"(?:[^\W\d][\w.'’-]*\s){0,2}[^\W\d][\w.'’-]*:\s+|")  # "Lee: ", or nothing
 YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -80,6 +81,7 @@ class CueLexicon:
         self.need_forms = {f for w in cues.get("need", {}).get("words", []) for f in inflections(w)}
         self.exclusions = [re.compile(p) for p in cues.get("exclude", {}).get("patterns", [])]
         self.excluded_kinds = set(cues.get("exclude", {}).get("kinds", []))
+        self.base_verbs: frozenset[str] = frozenset()
         detector = cues.get("detector", {})
         self.non_action_verbs = {
             f for w in detector.get("non_action_verbs", []) for f in inflections(w.lower())
@@ -134,14 +136,19 @@ class CueLexicon:
         return any(p.search(text) for p in self.exclusions)
 
     def needs_parse(self, text: str, kind: str) -> bool:
-        """Whether the detector can use this unit's parse: a cue word occurs, or it is a
-        list item, or its first word may be a verb ("Establish ...", "Calls upon ...")."""
+        """Whether the detector can use this unit's parse: a cue word occurs, or its first
+        word may be a verb ("Establish ...", "Calls upon ...") by ``base_verbs`` (the base
+        forms of English verbs, set by the pipeline from the model's lemmatizer tables; without
+        them every unit not opening with a closed-class word is parsed)."""
         if kind in self.excluded_kinds or self.excluded(text):
             return False
-        if kind == "list_item" or self.trigger_pattern.search(text) is not None:
+        if (kind == "list_item" and not self.base_verbs) or self.trigger_pattern.search(text) is not None:
             return True
-        first = FIRST_WORD.search(text)
-        return first is not None and first.group(0).lower() not in self.non_verb_openers
+        first = FIRST_WORD.search(text, SPEAKER_LABEL.match(text).end())
+        word = first.group(0).lower() if first is not None else ""
+        if not word or word in self.non_verb_openers:
+            return False
+        return not self.base_verbs or word in self.base_verbs or word in self.operative_verbs
 
 
 # --------------------------------------------------------------------------- clause structure
