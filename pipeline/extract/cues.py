@@ -259,7 +259,12 @@ def _evaluated(copula: Token, adjectives: set[str]) -> bool:
 def advice_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
     for token in tokens:
         verb = lexicon.advice_forms.get(token.lower_)
-        if verb is None or not token.tag_.startswith("VB") or token.dep_ in {"amod", "acl", "relcl"}:
+        # a finite verb parsed as a modifier is a parse slip ("The Commissioner responsible
+        # for ... encouraged member States to ..."): it still heads the sentence
+        misattached = token.tag_ == "VBD" and token.dep_ == "amod" and _child(token.head, "nsubj") is None
+        if verb is None or not token.tag_.startswith("VB"):
+            continue
+        if token.dep_ in {"amod", "acl", "relcl"} and not misattached:
             continue
         if _is_negated(token) or any(
             c.lower_ in {"had", "has", "have"} for c in token.children if c.dep_ == "aux"
@@ -273,10 +278,12 @@ def advice_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
             t.lower_ in required for t in token.subtree if t.i > token.i and t.i - token.i <= 4
         ):
             continue
-        if not asserted_clause(token):
+        if not misattached and not asserted_clause(token):
             continue
         if token.tag_ in {"VBD", "VBN"} and any(_is_date_year(t) for t in token.sent):
             continue  # "In 2006 the Assembly called on States to ...": the history of a text
+        if misattached:  # who is advised follows the verb, in its head's phrase
+            return Cue(verb, "advice", token.doc[token.i + 1 : token.head.right_edge.i + 1].text)
         return Cue(verb, "advice", _advised_phrase(token))
     return None
 

@@ -60,7 +60,7 @@ class ActorLexicon:
             (
                 actor,
                 re.compile(
-                    r"(?i)(?<![\w])(?:"
+                    r"(?i)(?<![\w-])(?:"
                     + "|".join(re.escape(w) for w in sorted(words[actor], key=len, reverse=True))
                     + r")(?![\w-])"
                 ),
