@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -30,7 +29,7 @@ from pipeline.evaluate import (
     score_recommendations,
 )
 from pipeline.extract.classifier import RecommendationModel, model_path
-from pipeline.extract.cues import CueLexicon
+from pipeline.extract.cues import SPEAKER_LABEL, CueLexicon
 from pipeline.extract.gazetteer import load_knowledge
 from pipeline.extract.recommendations import (
     RECOMMENDATION_COLUMNS,
@@ -45,8 +44,6 @@ CORPORA = (
     ("seeds", ROOT / "tests/gold/seed_gold.json", ROOT / "tests/fixtures/memos"),
     ("dev", ROOT / "tests/gold/dev/gold.json", ROOT / "tests/gold/dev/docs"),
 )
-# A speaker's name before a turn of a transcript ("Lee: Fund people."), which the gold leaves out
-SPEAKER = re.compile(r"^(?:[A-Z][\w.'’-]*\s){0,3}[A-Z][\w.'’-]*:\s+(?=[A-Z])")
 REGULARISATION = 1.0  # inverse strength (scikit-learn's C): a small model, strongly shrunk
 THRESHOLD = 0.5
 
@@ -66,7 +63,8 @@ def _labels(candidates: Sequence[Candidate], units: pd.DataFrame, gold: dict) ->
     firm, borderline = set(), set()
     for item in gold.get("recommendations", []):
         (borderline if item.get("borderline") else firm).add(normalise_unit_text(item["text"]))
-    texts = [normalise_unit_text(SPEAKER.sub("", t)) for t in units["text"]]
+    # a speaker's name before a turn of a transcript ("Lee: Fund people.") is not in the gold
+    texts = [normalise_unit_text(t[SPEAKER_LABEL.match(t).end() :]) for t in units["text"]]
     return [
         1 if texts[c.position] in firm else None if texts[c.position] in borderline else 0 for c in candidates
     ]
