@@ -405,9 +405,8 @@ def need_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
 
 def opening_word(doc: Doc) -> Token | None:
     """The unit's first word, after a speaker's name ("Lee: Fund people, not events.")."""
-    colon = next((t.i for t in doc[:5] if t.text == ":"), None)
-    start = colon + 1 if colon is not None and colon + 1 < len(doc) else 0
-    return next((t for t in doc[start:] if t.is_alpha), None)
+    start = SPEAKER_LABEL.match(doc.text).end()
+    return next((t for t in doc if t.is_alpha and t.idx >= start), None)
 
 
 def _subjectless(token: Token) -> bool:
