@@ -240,7 +240,7 @@ def modal_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
         if not asserted_clause(verb):
             continue
         subject = _child(verb, "nsubj")
-        if subject is not None and subject.lower_ in lexicon.threat_agents:
+        if subject is not None and any(t.lower_ in lexicon.threat_agents for t in subject.subtree):
             continue  # "an attacker could smuggle ...": a threat, not advice
         return Cue(word, "modal", _acting_phrase(verb))
     return None
