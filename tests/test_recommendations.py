@@ -318,6 +318,7 @@ def test_kinds_of_recommendation_the_memos_never_use(text: str, actor: str | Non
         "Welcomes the report of the Committee.",
         "Contact the secretariat at info@example.org for details.",  # contact and logistics
         "See annex 2 for the list of participants.",
+        "Participants should arrive by 8:30 to collect their badges.",
         "The workshop was held in Nairobi from 3 to 5 May.",
         "States are obliged by the convention to report every year.",  # law, not advice
     ],
