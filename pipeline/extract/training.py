@@ -156,13 +156,21 @@ class Figures:
         )
 
 
+# The rules alone, for comparison: a unit with a cue, or an item of an announced list.
+RULES_ONLY = RecommendationModel({"cue": 10.0, "announced": 10.0}, -5.0, THRESHOLD)
+
+
 def leave_one_document_out(
-    documents: Sequence[LabelledDocument], c: float = REGULARISATION, verbose: bool = False
+    documents: Sequence[LabelledDocument],
+    c: float = REGULARISATION,
+    verbose: bool = False,
+    rules_only: bool = False,
 ) -> dict[str, Figures]:
-    """Per corpus, the scores of models that never saw the document they are scored on."""
+    """Per corpus, the scores of models that never saw the document they are scored on
+    (or of the rules alone, which learn nothing)."""
     figures: dict[str, Figures] = {}
     for held_out in documents:
-        model = fit([d for d in documents if d is not held_out], c)
+        model = RULES_ONLY if rules_only else fit([d for d in documents if d is not held_out], c)
         predicted = predict(held_out, model)
         score = score_recommendations(predicted["text"], held_out.gold.get("recommendations", []))
         hits, total = actor_agreement(predicted, held_out.gold)
@@ -206,7 +214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     positives = sum(label == 1 for d in documents for label in d.labels)
     negatives = sum(label == 0 for d in documents for label in d.labels)
     print(f"{len(documents)} documents, {positives} recommendations, {negatives} other units")
-    print("leave-one-document-out:")
+    print("rules alone (a cue, or an item of an announced list):")
+    for name, figures in leave_one_document_out(documents, rules_only=True).items():
+        print("  " + figures.line(name))
+    print("detector, leave-one-document-out:")
     for name, figures in leave_one_document_out(documents, args.C, args.verbose).items():
         print("  " + figures.line(name))
     if not args.no_write:
