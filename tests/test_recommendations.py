@@ -281,6 +281,8 @@ def detected(text: str, kind: str = "sentence") -> list[dict]:
     ("text", "actor"),
     [
         ("Establish a regional clearing house for licensing data.", "Member States"),  # imperative
+        ("Recommendation 3: Fund multi-year training for border guards.", "Member States"),
+        ("Lee: Share licensing data with neighbouring countries.", "Member States"),  # a panel turn
         ("Calls upon all States to adopt effective export control laws.", "Member States"),  # operative
         ("Requests the Committee to report on its outreach activities.", "1540 Committee"),
         ("Invites regional organizations to share their model legislation.", "regional organizations"),

@@ -26,7 +26,8 @@ DOUBT_MARKERS = {"whether", "if"}
 PAST_OR_PERFECT_AUX = {"had", "has", "have", "was", "were", "did"}
 NEGATIONS = {"not", "n't", "never", "no"}
 FIRST_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
-SPEAKER_LABEL = re.compile(r"(?:[^\W\d][\w.'’-]*\s){0,2}[^\W\d][\w.'’-]*:\s+|")  # "Lee: ", or nothing
+# "Lee: ", "Recommendation 3: ", or nothing
+SPEAKER_LABEL = re.compile(r"[^\W\d][\w.'’-]*(?:\s[\w.'’-]+){0,2}:\s+|")
 YEAR = re.compile(r"(?:19|20)\d\d")
 
 
@@ -410,7 +411,11 @@ def opening_word(doc: Doc) -> Token | None:
 
 
 def _subjectless(token: Token) -> bool:
-    return not any(c.dep_ in {"nsubj", "nsubjpass", "csubj", "expl"} for c in token.children)
+    """No subject of its own; a label before it ("Recommendation 3: Establish") is none."""
+    label_end = SPEAKER_LABEL.match(token.doc.text).end()
+    return not any(
+        c.dep_ in {"nsubj", "nsubjpass", "csubj", "expl"} and c.idx >= label_end for c in token.children
+    )
 
 
 def reads_as_title(doc: Doc) -> bool:
