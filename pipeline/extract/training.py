@@ -11,8 +11,9 @@ them and written to ``pipeline/data/recommendation_model.json``. Fitting is dete
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import json
-import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -82,7 +83,7 @@ def load_corpus(
     nlp = extraction_pipeline(model, "")
     with tempfile.TemporaryDirectory() as scratch:
         ctx = Context(paths=Paths(raw=docs_dir, processed=Path(scratch), reports=Path(scratch)))
-        with _quiet():
+        with contextlib.redirect_stderr(io.StringIO()):  # the stage's progress lines
             documents = ingest(ctx)
         units = pd.read_csv(ctx.paths.table("units"), dtype=str, keep_default_na=False)
     labelled = []
@@ -95,17 +96,6 @@ def load_corpus(
             LabelledDocument(name, doc_id, doc_units, docs, candidates, labels, gold["docs"][source])
         )
     return labelled
-
-
-class _quiet:
-    """Keep the ingest stage's progress lines out of the training report."""
-
-    def __enter__(self) -> None:
-        self._stderr, sys.stderr = sys.stderr, open("/dev/null", "w")  # noqa: SIM115
-
-    def __exit__(self, *exc: object) -> None:
-        sys.stderr.close()
-        sys.stderr = self._stderr
 
 
 def fit(documents: Sequence[LabelledDocument], c: float = REGULARISATION) -> RecommendationModel:
