@@ -21,7 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.extract.cues import Cue, CueLexicon, asserted_clause, opening_word
+from pipeline.extract.cues import SUBJECT_DEPS, Cue, CueLexicon, asserted_clause, opening_word
 from pipeline.extract.gazetteer import knowledge_file, resolve_data_dir
 
 if TYPE_CHECKING:  # spaCy is imported only where documents are processed
@@ -30,7 +30,6 @@ if TYPE_CHECKING:  # spaCy is imported only where documents are processed
 MODEL_FILE = "recommendation_model.json"
 YEAR = re.compile(r"(?<!\()\b(?:19|20)\d\d\b(?!\))")  # not "resolution 1540 (2004)"
 CONTACT = re.compile(r"(?i)@|https?://|www\.|\+\d[\d ()-]{7,}\d|\b(?:tel|fax|e-?mail|phone)\b")
-SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
 FIRST_PERSON = {"i", "we"}
 
 
@@ -44,7 +43,6 @@ class Layout:
     lead_in_advises: bool = False  # the lead-in itself carries a cue ("urged the Committee to:")
     section_announces: bool = False  # the section heading names recommendations, next steps...
     nested: bool = False
-    numbered: bool = False
 
 
 def _opening_features(doc: Doc, lexicon: CueLexicon, features: dict[str, float]) -> None:

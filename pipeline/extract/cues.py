@@ -25,6 +25,7 @@ MAIN_CLAUSE_LINKS = {"ROOT", "conj", "ccomp", "xcomp", "parataxis"}
 DOUBT_MARKERS = {"whether", "if"}
 PAST_OR_PERFECT_AUX = {"had", "has", "have", "was", "were", "did"}
 NEGATIONS = {"not", "n't", "never", "no"}
+SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
 FIRST_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 # "Lee: ", "Recommendation 3: ", or nothing
 SPEAKER_LABEL = re.compile(r"[^\W\d][\w.'’-]*(?:\s[\w.'’-]+){0,2}:\s+|")
@@ -414,7 +415,7 @@ def _subjectless(token: Token) -> bool:
     """No subject of its own; a label before it ("Recommendation 3: Establish") is none."""
     label_end = SPEAKER_LABEL.match(token.doc.text).end()
     return not any(
-        c.dep_ in {"nsubj", "nsubjpass", "csubj", "expl"} and c.idx >= label_end for c in token.children
+        c.dep_ in SUBJECT_DEPS and c.idx >= label_end for c in token.children
     )
 
 

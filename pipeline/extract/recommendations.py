@@ -42,7 +42,6 @@ RECOMMENDATION_COLUMNS = [
     "score",
 ]
 UNSPECIFIED = "unspecified"
-NUMBERED = re.compile(r"[0-9A-Za-z]")
 LIST_ANNOUNCERS = re.compile(r"(?i)\b(?:following|as follows|below|include|includes|including)\b")
 
 
@@ -180,7 +179,7 @@ def candidate_units(units: pd.DataFrame, docs: Sequence[Doc], lexicon: CueLexico
     lead_ins = {c.lead_in for c in contexts if c is not None and c.announces and c.lead_in is not None}
     lead_ins -= {i for i, c in enumerate(contexts) if c is not None}  # a parent item still counts
     kinds, texts = list(units["kind"]), list(units["text"])
-    sections, markers = list(units["section"]), list(units["marker"])
+    sections = list(units["section"])
     candidates = []
     for position, (doc, cue, context) in enumerate(zip(docs, cues, contexts, strict=True)):
         kind, text = kinds[position], texts[position]
@@ -196,7 +195,6 @@ def candidate_units(units: pd.DataFrame, docs: Sequence[Doc], lexicon: CueLexico
             section_announces=bool(lexicon.lead_in_pattern.search(str(sections[position] or "")))
             and (lead_in is None or kinds[lead_in] == "heading"),
             nested=_level(units["level"].iat[position]) > 0,
-            numbered=bool(NUMBERED.search(str(markers[position] or ""))),
         )
         features = unit_features(doc, cue, layout, lexicon)
         if lead_in is not None:
