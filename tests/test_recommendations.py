@@ -313,6 +313,7 @@ def test_kinds_of_recommendation_the_memos_never_use(text: str, actor: str | Non
         "A terrorist group might exploit weak controls at transit ports.",
         "A criminal group could divert pathogens from poorly secured freezers.",
         "Sending technical data abroad by e-mail could require a licence.",  # a possibility
+        "In the past, exporters could obtain a licence within a week.",  # what was possible then
         "The auditors were asked to assess the programme in 2019.",  # a task told as a fact
         "The ministry requested $20 million for new scanners.",
         "In 2006 the General Assembly called on States to adopt border controls.",  # history

@@ -225,6 +225,8 @@ def modal_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
             pass
         elif verb.lower_ in lexicon.possibility_verbs:
             continue  # "sending data abroad could require a licence": a possibility
+        elif any(t.lower_ in lexicon.history_words for t in token.sent):
+            continue  # "In the past, exporters could obtain ...": what was possible then
         elif word in lexicon.modal_verbs:
             allowed = lexicon.modal_verbs[word]
             if _is_negated(verb):
