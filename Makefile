@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 ARGS   ?=
 
 .DEFAULT_GOAL := all
-.PHONY: all run ingest extract analyze report evaluate test lint bench notebook clean distclean
+.PHONY: all run ingest extract analyze report evaluate train test lint bench notebook clean distclean
 
 all: run
 
@@ -26,6 +26,11 @@ ingest extract analyze report: $(STAMP)
 
 evaluate: $(STAMP)
 	$(PY) -m pipeline evaluate $(if $(GOLD),--gold $(GOLD)) $(ARGS)
+
+# Refit the recommendation detector on the gold corpora (deterministic); prints its
+# leave-one-document-out figures and writes pipeline/data/recommendation_model.json.
+train: $(STAMP)
+	$(PY) -m pipeline.extract.training $(ARGS)
 
 test: $(STAMP)
 	$(PY) -m pytest $(ARGS)

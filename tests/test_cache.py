@@ -99,6 +99,7 @@ def test_extract_writes_one_document_at_a_time_with_the_same_bytes(tmp_path: Pat
     """The streamed tables equal the tables built from every result at once, including an
     organization whose "Name (ACR)" form is learnt only in a later document."""
     values = ["a", "2", 'States should "act", now.', "Member States", "should", "sentence", "", "modal"]
+    values.append("0.9")  # score
     recommendation = dict(zip(RECOMMENDATION_COLUMNS, values, strict=True))
     results = [
         ExtractResult(

@@ -9,11 +9,13 @@ import pytest
 
 from pipeline.config import DATA_DIR
 from pipeline.evaluate import evaluate_gold_file, normalise_unit_text
+from pipeline.extract.classifier import RecommendationModel, load_model
 from pipeline.extract.cues import CueLexicon, inflections
 from pipeline.extract.gazetteer import load_knowledge
 from pipeline.extract.nlp_pipeline import extraction_pipeline
 from pipeline.extract.recommendations import RECOMMENDATION_COLUMNS, list_contexts
 from pipeline.extract.stage import extract_units
+from pipeline.extract.training import CORPORA, fit, leave_one_document_out, load_corpus
 from pipeline.tableio import read_table
 from tests.conftest import GOLD, run_cli
 from tests.test_extract import MODEL, extracted_memos, memo_context, units_frame
@@ -265,3 +267,102 @@ def test_inflections_of_cue_verbs() -> None:
     assert {"urge", "urges", "urged", "urging"} == inflections("urge")
     assert {"call", "calls", "called", "calling"} == inflections("call")
     assert "stresses" in inflections("stress")
+
+
+# --------------------------------------------------------------------------- the detector
+
+
+def detected(text: str, kind: str = "sentence") -> list[dict]:
+    return extract_units("test", units_frame((kind, text)), MODEL).recommendations
+
+
+@pytest.mark.parametrize(
+    ("text", "actor"),
+    [
+        ("Establish a regional clearing house for licensing data.", "Member States"),  # imperative
+        ("Recommendation 3: Fund multi-year training for border guards.", "Member States"),
+        ("Lee: Share licensing data with neighbouring countries.", "Member States"),  # a panel turn
+        ("Calls upon all States to adopt effective export control laws.", "Member States"),  # operative
+        ("Requests the Committee to report on its outreach activities.", "1540 Committee"),
+        ("Invites regional organizations to share their model legislation.", "regional organizations"),
+        ("Underlines the need for States to update their national control lists.", "Member States"),
+        ("The minister appealed to all States to ratify the amendment without delay.", "Member States"),
+        ("Speakers stressed the need to train customs officers in commodity identification.", None),
+        ("The Director-General urged all parties to fund the verification budget.", None),
+        ("It is time for donors to fund laboratory security.", "donors"),  # nominal frames
+        ("The time has come to give chemical security the attention it deserves.", None),
+        ("There was broad support for creating a regional training centre.", None),
+        ("States should not export sensitive items without a licence.", "Member States"),  # advice against
+        ("I would ask industry to share its screening practices.", "industry"),
+        ("Participants urged that customs officers receive commodity training.", "Member States"),
+    ],
+)
+def test_kinds_of_recommendation_the_memos_never_use(text: str, actor: str | None) -> None:
+    rows = detected(text)
+    assert len(rows) == 1, text
+    assert 0.5 <= rows[0]["score"] <= 1
+    if actor:
+        assert rows[0]["actor"] == actor
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "An attacker could smuggle material across a land border.",  # a threat
+        "A terrorist group might exploit weak controls at transit ports.",
+        "A criminal group could divert pathogens from poorly secured freezers.",
+        "Sending technical data abroad by e-mail could require a licence.",  # a possibility
+        "In the past, exporters could obtain a licence within a week.",  # what was possible then
+        "The auditors were asked to assess the programme in 2019.",  # a task told as a fact
+        "The ministry requested $20 million for new scanners.",
+        "In 2006 the General Assembly called on States to adopt border controls.",  # history
+        "Recalls its resolution 1540 (2004) of 28 April 2004.",  # operative, asks nothing
+        "Welcomes the report of the Committee.",
+        "Contact the secretariat at info@example.org for details.",  # contact and logistics
+        "See annex 2 for the list of participants.",
+        "Participants should arrive by 8:30 to collect their badges.",
+        "The workshop was held in Nairobi from 3 to 5 May.",
+        "States are obliged by the convention to report every year.",  # law, not advice
+    ],
+)
+def test_false_alarms_are_not_recommendations(text: str) -> None:
+    assert detected(text) == []
+
+
+def test_a_lead_in_in_other_words_announces_its_items() -> None:
+    units = units_frame(
+        ("sentence", "There are several practical measures that States could adopt:"),
+        ("list_item", "a single window for licence applications;"),
+        ("list_item", "joint inspections at transshipment hubs."),
+        ("sentence", "The meeting heard four presentations:"),
+        ("list_item", "a survey of national laws;"),
+        ("list_item", "a case study from the region."),
+    )
+    rows = extract_units("test", units, MODEL).recommendations
+    assert [r["unit_id"] for r in rows] == ["2", "3"]
+    assert {r["cue"] for r in rows} == {"list"}
+
+
+def test_the_shipped_model_loads_and_scores_within_bounds() -> None:
+    model = load_model()
+    assert model.weights and 0 < model.threshold < 1
+    assert RecommendationModel.from_json(model.to_json()) == model
+    assert 0 <= model.score({}) < model.threshold  # nothing said, nothing advised
+    assert model.score({"cue": 1.0, "rule=modal": 1.0, "modal_asserted": 1.0}) > model.threshold
+
+
+@pytest.fixture(scope="module")
+def gold_corpora() -> list:
+    return [d for name, gold, folder in CORPORA for d in load_corpus(name, gold, folder)]
+
+
+def test_training_is_deterministic(gold_corpora: list) -> None:
+    assert fit(gold_corpora).to_json() == fit(gold_corpora).to_json()
+
+
+def test_leave_one_document_out_floors(gold_corpora: list) -> None:
+    """Scored on documents the model was not fitted on (dev: 15 documents of other genres)."""
+    figures = leave_one_document_out(gold_corpora)
+    assert figures["seeds"].score.f1 >= 0.95
+    assert figures["dev"].score.f1 >= 0.9
+    assert figures["dev"].actor_hits / figures["dev"].actor_total >= 0.85

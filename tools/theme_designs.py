@@ -40,6 +40,7 @@ class Data:
     terms: list  # UnitTerms per content unit
     is_rec: np.ndarray
     edition: np.ndarray  # conference_order per unit
+    rich: np.ndarray | None = None  # substantive units, for the designs that fit on them
 
 
 def prepare(raw: Path, only: str, work: Path) -> Data:
@@ -59,7 +60,7 @@ def prepare(raw: Path, only: str, work: Path) -> Data:
     if cache.exists():
         terms = pickle.loads(cache.read_bytes())
     else:
-        from pipeline.analyze.stage import _extractor
+        from pipeline.analyze.term_cache import _extractor
 
         terms = _extractor("en_core_web_sm", 64).extract(content["text"].tolist())
         cache.write_bytes(pickle.dumps(terms))
@@ -69,15 +70,16 @@ def prepare(raw: Path, only: str, work: Path) -> Data:
     return Data(content, terms, is_rec, content["conference_order"].to_numpy())
 
 
-def match_gold(data: Data, gold: list[dict]) -> list[tuple[int | None, str]]:
+def match_gold(data: Data, gold: list[dict]) -> list[tuple[object, str]]:
     """(content row or None, code) per coded item (``theme_agreement.match_coded``)."""
     return match_coded(data.content.reset_index(drop=True), gold)
 
 
-def ami(assigned: list[str], matched: list[tuple[int | None, str]]) -> float:
+def ami(assigned: list[str], matched: list[tuple[object, str]]) -> float:
     from sklearn.metrics import adjusted_mutual_info_score
 
-    pred = [assigned[i] if i is not None and assigned[i] else NONE for i, _ in matched]
+    rows = [int(i) if isinstance(i, int | np.integer) else None for i, _ in matched]
+    pred = [assigned[i] if i is not None and assigned[i] else NONE for i in rows]
     return float(adjusted_mutual_info_score([c for _, c in matched], pred))
 
 
@@ -104,7 +106,7 @@ def unit_features(data: Data, design: Design, rows: np.ndarray) -> list[list[str
 
     term_lists = [pick(data.terms[i]) for i in rows]
     if design.focus == "substantive":
-        data.rich = th.focus_mask(np.zeros(len(rows), dtype=bool), [data.terms[i].nominal for i in rows])
+        data.rich = th.focus_mask([False] * len(rows), [data.terms[i].nominal for i in rows])
     if design.series_stop:
         stop = th.series_stop_terms([data.terms[i].nominal for i in rows], data.edition[rows])
         term_lists = th.without_series_terms(term_lists, stop)
@@ -116,6 +118,7 @@ def focus_rows(data: Data, design: Design, scope: np.ndarray, term_lists: list[l
         return scope
     if design.focus == "recs":
         return scope[data.is_rec[scope]]
+    assert data.rich is not None
     return scope[data.is_rec[scope] | data.rich]
 
 
@@ -186,7 +189,7 @@ def embed_themes(
         corpus = th.build_corpus(fit_terms)
         tfidf = corpus.tfidf.toarray()
         vectors = np.hstack([vectors, tfidf])
-    ks = [design.k] if design.k != "auto" else list(range(settings.min_themes, settings.max_themes + 1))
+    ks = [int(design.k)] if design.k != "auto" else list(range(settings.min_themes, settings.max_themes + 1))
     best = None
     for k in ks:
         full = KMeans(k, random_state=0, n_init=4).fit_predict(vectors)
@@ -199,6 +202,7 @@ def embed_themes(
         stab = float(np.mean(scores))
         if best is None or stab > best[2]:
             best = (full, k, stab)
+    assert best is not None
     return best
 
 
@@ -260,7 +264,7 @@ def product_run(data: Data, editions: set[int], settings: th.ThemeSettings, prev
     run = th.themes_for_run(
         [data.terms[i].nominal for i in scope],
         [th.theme_features(data.terms[i].words, data.terms[i].phrases) for i in scope],
-        data.is_rec[scope], data.edition[scope], settings, previous=previous,
+        list(data.is_rec[scope]), list(data.edition[scope]), settings, previous=previous,
         previous_themes=None if previous is None else previous.components_of(
             list(zip(data.content["doc_id"].iloc[scope], data.content["unit_id"].iloc[scope], strict=True))
         ),
@@ -277,8 +281,8 @@ def product_run(data: Data, editions: set[int], settings: th.ThemeSettings, prev
 def continued_share(before: list[str], after: list[str], rows: np.ndarray) -> float:
     """Share of earlier themed units now in the theme that continues theirs: the new theme
     holding most of their earlier theme's units (themes may merge, not split)."""
-    rows = [r for r in rows if before[r]]
-    frame = pd.DataFrame({"before": [before[r] for r in rows], "after": [after[r] for r in rows]})
+    themed = [r for r in rows if before[r]]
+    frame = pd.DataFrame({"before": [before[r] for r in themed], "after": [after[r] for r in themed]})
     if frame.empty:
         return float("nan")
     home = frame[frame["after"] != ""].groupby("before")["after"].agg(lambda a: a.value_counts().index[0])

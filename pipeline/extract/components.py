@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import filter_spans, minibatch
 
 from pipeline.extract.acronyms import find_definitions
-from pipeline.extract.cues import CueLexicon, find_cue
+from pipeline.extract.cues import CueLexicon, find_cue, imperative_probe
 from pipeline.extract.gazetteer import (
     Knowledge,
     governing_head,
@@ -56,18 +57,28 @@ class UnitGates:
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc.text
-        doc._.needs_syntax = (
-            doc._.kind not in self.lexicon.excluded_kinds
-            and self.lexicon.trigger_pattern.search(text) is not None
-            and not self.lexicon.excluded(text)
-        )
+        doc._.needs_syntax = self.lexicon.needs_parse(text, doc._.kind)
         doc._.needs_ner = self.org_heads is not None and self.org_heads.search(text) is not None
         return doc
 
 
 @Language.factory("unit_gates", default_config={"data_dir": ""})
 def make_unit_gates(nlp: Language, name: str, data_dir: str) -> UnitGates:
-    return UnitGates(load_knowledge(data_dir or None))
+    gates = UnitGates(load_knowledge(data_dir or None))
+    gates.lexicon.base_verbs = base_verb_forms(nlp)
+    return gates
+
+
+def base_verb_forms(nlp: Language) -> frozenset[str]:
+    """The base forms of English verbs the model's lemmatizer tables list (``lemma_index``):
+    a unit opening with one may be an imperative, worth a parse. Empty when the model has none."""
+    from spacy.lookups import Lookups
+
+    folder = Path(nlp.path) / "lemmatizer" / "lookups" if nlp.path else None
+    if folder is None or not folder.is_dir():
+        return frozenset()
+    index = Lookups().from_disk(folder).get_table("lemma_index", {})
+    return frozenset(index.get("verb", []))
 
 
 class GatedPipes:
@@ -337,17 +348,30 @@ def make_entity_resolver(nlp: Language, name: str, data_dir: str) -> EntityResol
 
 
 class RecommendationCue:
-    """``doc._.cue``: why the unit reads as a recommendation (parsed units only)."""
+    """``doc._.cue``: why the unit reads as a recommendation (parsed units only).
 
-    def __init__(self, knowledge: Knowledge) -> None:
+    The small model often tags a unit's first word as a noun where it is an imperative verb
+    ("Fund people, not events."). A unit that reads as verbless gets a second look: its
+    text after "You should" is parsed, and the unit is an imperative when its first word
+    then parses as the verb (``cues.imperative_probe``)."""
+
+    def __init__(self, nlp: Language, knowledge: Knowledge) -> None:
         self.lexicon = CueLexicon(knowledge.cues)
+        self.nlp = nlp
+        self.syntax = [name for name in ("tok2vec", "tagger", "parser") if name in nlp.component_names]
+
+    def _parse(self, text: str) -> Doc:
+        doc = self.nlp.make_doc(text)
+        for name in self.syntax:
+            doc = self.nlp.get_pipe(name)(doc)
+        return doc
 
     def __call__(self, doc: Doc) -> Doc:
         if doc._.needs_syntax and doc.has_annotation("DEP"):
-            doc._.cue = find_cue(doc, self.lexicon)
+            doc._.cue = find_cue(doc, self.lexicon) or imperative_probe(doc, self._parse, self.lexicon)
         return doc
 
 
 @Language.factory("recommendation_cue", default_config={"data_dir": ""})
 def make_recommendation_cue(nlp: Language, name: str, data_dir: str) -> RecommendationCue:
-    return RecommendationCue(load_knowledge(data_dir or None))
+    return RecommendationCue(nlp, load_knowledge(data_dir or None))

@@ -10,7 +10,7 @@ a "one way to ... is ..." frame, or a stated need to act. The words come from
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -25,6 +25,17 @@ MAIN_CLAUSE_LINKS = {"ROOT", "conj", "ccomp", "xcomp", "parataxis"}
 DOUBT_MARKERS = {"whether", "if"}
 PAST_OR_PERFECT_AUX = {"had", "has", "have", "was", "were", "did"}
 NEGATIONS = {"not", "n't", "never", "no"}
+SUBJECT_DEPS = {"nsubj", "nsubjpass", "csubj", "expl"}
+FIRST_WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+# "Lee: ", "Recommendation 3: ", or nothing
+SPEAKER_LABEL = re.compile(r"[^\W\d][\w.'’-]*(?:\s[\w.'’-]+){0,2}:\s+|")
+
+
+def after_speaker_label(text: str) -> int:
+    """Where a unit's own words begin, after a speaker's name ("Lee: Fund people.")."""
+    found = SPEAKER_LABEL.match(text)
+    return found.end() if found else 0
+YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def inflections(lemma: str) -> set[str]:
@@ -78,6 +89,24 @@ class CueLexicon:
         self.need_forms = {f for w in cues.get("need", {}).get("words", []) for f in inflections(w)}
         self.exclusions = [re.compile(p) for p in cues.get("exclude", {}).get("patterns", [])]
         self.excluded_kinds = set(cues.get("exclude", {}).get("kinds", []))
+        self.base_verbs: frozenset[str] = frozenset()
+        detector = cues.get("detector", {})
+        self.non_action_verbs = {
+            f for w in detector.get("non_action_verbs", []) for f in inflections(w.lower())
+        }
+        self.operative_verbs = {
+            f for w in detector.get("operative_verbs", []) for f in inflections(w.lower())
+        }
+        self.nominal_frames = {
+            word.lower(): frame
+            for frame, words in detector.get("nominal_frames", {}).items()
+            for word in words
+        }
+        self.history_words = {w.lower() for w in detector.get("history_words", [])}
+        self.action_nouns = {w.lower() for w in detector.get("action_nouns", [])}
+        self.threat_agents = {w.lower() for w in detector.get("threat_agents", [])}
+        self.possibility_verbs = {w.lower() for w in detector.get("possibility_verbs", [])}
+        self.non_verb_openers = {w.lower() for w in detector.get("non_verb_openers", [])}
         lists = cues.get("lists", {})
         self.lead_in_nouns = sorted(
             {n.lower() for n in lists.get("lead_in_nouns", [])}, key=len, reverse=True
@@ -93,6 +122,7 @@ class CueLexicon:
             | self.evaluative
             | self.means_nouns
             | self.need_forms
+            | {w for w, frame in self.nominal_frames.items() if frame in {"time", "proposal"}}
         )
 
     @cached_property
@@ -105,8 +135,28 @@ class CueLexicon:
         alternatives = "|".join(re.escape(n) for n in self.lead_in_nouns)
         return re.compile(rf"(?i)\b(?:{alternatives})\b")
 
+    @cached_property
+    def action_noun_pattern(self) -> re.Pattern[str]:
+        alternatives = "|".join(re.escape(n) for n in sorted(self.action_nouns, key=len, reverse=True))
+        return re.compile(rf"(?i)\b(?:{alternatives})\b")
+
     def excluded(self, text: str) -> bool:
         return any(p.search(text) for p in self.exclusions)
+
+    def needs_parse(self, text: str, kind: str) -> bool:
+        """Whether the detector can use this unit's parse: a cue word occurs, or its first
+        word may be a verb ("Establish ...", "Calls upon ...") by ``base_verbs`` (the base
+        forms of English verbs, set by the pipeline from the model's lemmatizer tables; without
+        them every unit not opening with a closed-class word is parsed)."""
+        if kind in self.excluded_kinds or self.excluded(text):
+            return False
+        if (kind == "list_item" and not self.base_verbs) or self.trigger_pattern.search(text) is not None:
+            return True
+        first = FIRST_WORD.search(text, after_speaker_label(text))
+        word = first.group(0).lower() if first is not None else ""
+        if not word or word in self.non_verb_openers:
+            return False
+        return not self.base_verbs or word in self.base_verbs or word in self.operative_verbs
 
 
 # --------------------------------------------------------------------------- clause structure
@@ -179,6 +229,10 @@ def modal_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
         verb = token.head if token.dep_ in {"aux", "auxpass"} else token
         if word in lexicon.any_verb_modals:
             pass
+        elif verb.lower_ in lexicon.possibility_verbs:
+            continue  # "sending data abroad could require a licence": a possibility
+        elif any(t.lower_ in lexicon.history_words for t in token.sent):
+            continue  # "In the past, exporters could obtain ...": what was possible then
         elif word in lexicon.modal_verbs:
             allowed = lexicon.modal_verbs[word]
             if _is_negated(verb):
@@ -193,8 +247,12 @@ def modal_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
                 continue
         else:
             continue
-        if asserted_clause(verb):
-            return Cue(word, "modal", _acting_phrase(verb))
+        if not asserted_clause(verb):
+            continue
+        subject = _child(verb, "nsubj")
+        if subject is not None and any(t.lower_ in lexicon.threat_agents for t in subject.subtree):
+            continue  # "an attacker could smuggle ...": a threat, not advice
+        return Cue(word, "modal", _acting_phrase(verb))
     return None
 
 
@@ -211,7 +269,12 @@ def _evaluated(copula: Token, adjectives: set[str]) -> bool:
 def advice_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
     for token in tokens:
         verb = lexicon.advice_forms.get(token.lower_)
-        if verb is None or not token.tag_.startswith("VB") or token.dep_ in {"amod", "acl", "relcl"}:
+        # a finite verb parsed as a modifier is a parse slip ("The Commissioner responsible
+        # for ... encouraged member States to ..."): it still heads the sentence
+        misattached = token.tag_ == "VBD" and token.dep_ == "amod" and _child(token.head, "nsubj") is None
+        if verb is None or not token.tag_.startswith("VB"):
+            continue
+        if token.dep_ in {"amod", "acl", "relcl"} and not misattached:
             continue
         if _is_negated(token) or any(
             c.lower_ in {"had", "has", "have"} for c in token.children if c.dep_ == "aux"
@@ -225,10 +288,19 @@ def advice_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
             t.lower_ in required for t in token.subtree if t.i > token.i and t.i - token.i <= 4
         ):
             continue
-        if not asserted_clause(token):
+        if not misattached and not asserted_clause(token):
             continue
+        if token.tag_ in {"VBD", "VBN"} and any(_is_date_year(t) for t in token.sent):
+            continue  # "In 2006 the Assembly called on States to ...": the history of a text
+        if misattached:  # who is advised follows the verb, in its head's phrase
+            return Cue(verb, "advice", token.doc[token.i + 1 : token.head.right_edge.i + 1].text)
         return Cue(verb, "advice", _advised_phrase(token))
     return None
+
+
+def _is_date_year(token: Token) -> bool:
+    """A year as a date ("In 2006"), not as part of a citation ("resolution 1540 (2004)")."""
+    return bool(YEAR.fullmatch(token.text)) and (token.i == 0 or token.nbor(-1).text != "(")
 
 
 def _advised_phrase(verb: Token) -> str:
@@ -314,8 +386,12 @@ def means_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
             or (c.dep_ in {"xcomp", "ccomp", "attr"} and c.tag_ in {"VB", "VBG"})
             for c in frame.children
         )
-        if (purpose or forward) and how:
-            return Cue(token.lower_, "means", "")
+        modal = _child(frame, "aux")
+        proposed = modal is not None and modal.lower_ in {"would", "could", "might"} and any(
+            c.dep_ in {"advcl", "xcomp", "ccomp"} and c.tag_ == "VB" for c in frame.children
+        )  # "One option would be for the OSCE to add ..."
+        if (purpose or forward) and how or proposed:
+            return Cue(token.lower_, "means", _framed_actor(frame, _child(frame, "advcl", "xcomp", "ccomp")))
     return None
 
 
@@ -325,20 +401,114 @@ def need_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
         if token.lower_ not in lexicon.need_forms:
             continue
         if token.tag_ in {"VB", "VBP", "VBZ"} and not _is_negated(token):
-            infinitive = _child(token, "xcomp")
+            infinitive = _child(token, "xcomp", "dobj")
             if infinitive is not None and asserted_clause(token):
                 return Cue("need", "need", _acting_phrase(token))
         if token.tag_.startswith("NN") and token.dep_ in {"attr", "nsubj"}:
             frame = token.head
             existential = frame.lower_ in lexicon.copula_forms and _child(frame, "expl") is not None
-            what = _child(token, "acl", "relcl", "prep")  # "a need to ...", "a need for ..."
+            what = _child(token, "acl", "relcl", "prep", "advcl")  # "a need to ...", "a need for ..."
             if existential and what is not None and not _is_past_or_perfect(frame) and asserted_clause(frame):
                 return Cue("need", "need", "")
     return None
 
 
+def opening_word(doc: Doc) -> Token | None:
+    """The unit's first word, after a speaker's name ("Lee: Fund people, not events.")."""
+    start = after_speaker_label(doc.text)
+    return next((t for t in doc if t.is_alpha and t.idx >= start), None)
+
+
+def _subjectless(token: Token) -> bool:
+    """No subject of its own; a label before it ("Recommendation 3: Establish") is none."""
+    label_end = after_speaker_label(token.doc.text)
+    return not any(
+        c.dep_ in SUBJECT_DEPS and c.idx >= label_end for c in token.children
+    )
+
+
+def reads_as_title(doc: Doc) -> bool:
+    """Too short for a request, or capitalised like a title ("Control lists.",
+    "Strategic Trade Controls Bangkok, 15-16 May")."""
+    words = [t for t in doc if t.is_alpha]
+    long_words = [t for t in words if len(t) > 3]
+    capitalised = sum(t.text[0].isupper() for t in long_words)
+    return len(words) < 3 or (len(long_words) >= 2 and capitalised >= 0.6 * len(long_words))
+
+
+def opening_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
+    """An imperative ("Establish a clearing house.") or the operative verb of a resolution
+    paragraph ("Calls upon all States to ...", "Encourages States to ...")."""
+    first = opening_word(doc)
+    if first is None or not _subjectless(first):
+        return None
+    if (
+        first.tag_ == "VB"
+        and first.dep_ in {"ROOT", "conj", "advcl"}
+        and first.lower_ not in lexicon.non_action_verbs
+        and not reads_as_title(doc)
+    ):
+        return Cue("imperative", "imperative", _advised_phrase(first))
+    advice = lexicon.advice_forms.get(first.lower_)
+    if advice is not None and first.is_title and first.lower_.endswith("s"):
+        required = lexicon.advice_requires.get(advice)
+        window = [t.lower_ for t in doc[first.i + 1 : first.i + 5]]
+        if not required or any(w in required for w in window):
+            return Cue(advice, "operative", _advised_phrase(first) or doc[first.i + 1 :].text)
+    return None
+
+
+def frame_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
+    """ "It is time for X to ...", "the time has come to ...", "There was broad support for ..."."""
+    for token in tokens:
+        frame = lexicon.nominal_frames.get(token.lower_)
+        if frame not in {"time", "proposal"} or not token.tag_.startswith("NN"):
+            continue
+        head = token.head
+        if head.lower_ not in lexicon.copula_forms and head.lower_ not in {"come", "comes"}:
+            continue
+        if not asserted_clause(head):
+            continue
+        if frame == "time":
+            acting = next((t for t in head.subtree if t.dep_ == "aux" and t.lower_ == "to"), None)
+            present = head.lower_ == "come" or not _is_past_or_perfect(head)  # "has come" is now
+            if acting is not None and present:
+                return Cue("time", "frame", _subtree_text(_child(token, "prep")))
+        elif _child(head, "expl") is not None and any(
+            c.dep_ == "prep" and c.lower_ == "for" for c in token.children
+        ):
+            return Cue(token.lower_, "frame", "")
+    return None
+
+
+IMPERATIVE_PROBE = "You should "
+
+
+def imperative_probe(doc: Doc, parse: Callable[[str], Doc], lexicon: CueLexicon) -> Cue | None:
+    """An imperative the tagger read as a noun ("Fund people, not events."): a unit with no
+    verb clause of its own whose first word parses as the verb after "You should"."""
+    first = opening_word(doc)
+    if first is None or not first.is_title or first.lower_ in lexicon.non_verb_openers:
+        return None
+    if first.lower_ in lexicon.non_action_verbs or reads_as_title(doc):
+        return None
+    if any(span.start <= first.i < span.end for span in doc.spans.get("gazetteer", [])):
+        return None  # "Security Council resolution 1540 obliges ...": a name, not a verb
+    if any(t.tag_ in {"MD", "VBD", "VBP", "VBZ"} or t.dep_ in {"nsubj", "nsubjpass", "expl"} for t in doc):
+        return None  # a finite clause or a subject: not an imperative
+    if first.tag_ == "NNP" and first.i + 1 < len(doc) and doc[first.i + 1].tag_ == "NNP":
+        return None  # a person's or body's name ("Karim Mansour, former diplomat")
+    probe = parse(IMPERATIVE_PROBE + first.lower_ + doc.text[first.idx + len(first.text) :])
+    verb = probe[2]
+    if verb.tag_ == "VB" and verb.dep_ == "ROOT":
+        return Cue("imperative", "imperative", _advised_phrase(verb))
+    return None
+
+
 # Each rule reads the unit's candidate tokens (those whose word is a cue word) in its parse.
-RULES = (modal_cue, advice_cue, evaluative_cue, means_cue, need_cue)
+RULES: tuple[Callable[[Iterable[Token], CueLexicon], Cue | None], ...] = (
+    modal_cue, advice_cue, evaluative_cue, means_cue, need_cue, frame_cue,
+)  # fmt: skip
 
 
 def find_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
@@ -346,7 +516,14 @@ def find_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
     if doc.text.rstrip().endswith("?") or lexicon.excluded(doc.text):
         return None
     candidates = [token for token in doc if token.lower_ in lexicon.trigger_words]
-    for rule in RULES:
+    opening = opening_cue(doc, lexicon)
+    if opening is not None:
+        return opening
+    rules = RULES
+    first = opening_word(doc)
+    if first is not None and first.is_title and first.lower_ in lexicon.operative_verbs:
+        rules = (advice_cue,)  # "Recalls ... in which it decided that States must": only a new request counts
+    for rule in rules:
         cue = rule(candidates, lexicon)
         if cue is not None:
             return cue

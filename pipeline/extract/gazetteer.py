@@ -24,6 +24,7 @@ KNOWLEDGE_FILES = (
     "regions.csv",
     "entity_rules.toml",
     "recommendation_cues.toml",
+    "recommendation_model.json",
 )
 # "Name (ACR)"; a year in parentheses ("resolution 1874 (2009)") is part of the name
 ACRONYM_IN_NAME = re.compile(r"^(?P<name>.+?)\s*\((?P<acronym>[^()]*[A-Za-z][^()]*)\)$")

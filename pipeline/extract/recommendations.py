@@ -9,45 +9,83 @@ columns of units.csv: ``kind``, ``level``). Headings and boilerplate never are.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from pipeline.extract.classifier import Layout, RecommendationModel, lead_in_features, unit_features
 from pipeline.extract.cues import Cue, CueLexicon
+from pipeline.extract.gazetteer import (
+    knowledge_file,
+    load_knowledge,
+    name_parts,
+    resolve_data_dir,
+    split_aliases,
+)
 
 if TYPE_CHECKING:  # spaCy is imported only where documents are processed
     from spacy.tokens import Doc
 
-RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "kind", "section", "rule"]
+RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "kind", "section", "rule", "score"]
 UNSPECIFIED = "unspecified"
 LIST_ANNOUNCERS = re.compile(r"(?i)\b(?:following|as follows|below|include|includes|including)\b")
 
 
 class ActorLexicon:
-    """Actor values and the words naming them, from ``recommendation_cues.toml``."""
+    """Actor values and the words naming them, from ``recommendation_cues.toml``; the names of
+    the regional bodies of ``organizations.csv`` (type ``regional``) name regional organizations."""
 
-    def __init__(self, cues: dict) -> None:
+    def __init__(self, cues: dict, regional_bodies: Iterable[str] = ()) -> None:
         actors = cues.get("actors", {})
-        words = actors.get("words", {})
-        order = actors.get("order", list(words))
+        words = {actor: list(names) for actor, names in actors.get("words", {}).items()}
+        words.setdefault("regional organizations", []).extend(regional_bodies)
+        self.default = str(actors.get("default", UNSPECIFIED))
+        self.proposers = {a.lower() for a in actors.get("proposers", [])}
         self.patterns = [
             (
                 actor,
                 re.compile(
-                    r"(?i)(?<![\w])(?:" + "|".join(re.escape(w) for w in words[actor]) + r")(?![\w-])"
+                    r"(?i)(?<![\w-])(?:"
+                    + "|".join(re.escape(w) for w in sorted(words[actor], key=len, reverse=True))
+                    + r")(?![\w-])"
                 ),
             )
-            for actor in order
+            for actor in actors.get("order", list(words))
             if words.get(actor)
         ]
 
-    def actor_in(self, phrase: str) -> str | None:
-        """The first actor (in the configured order) that ``phrase`` names."""
-        if not phrase:
-            return None
-        return next((actor for actor, pattern in self.patterns if pattern.search(phrase)), None)
+    def actor_in(self, phrase: str, proposers: bool = True) -> str | None:
+        """The actor named first in ``phrase`` (the longest name where two start at one word,
+        then the configured order); a proposer ("participants") only when ``proposers``."""
+        found = [
+            (match.start(), -len(match.group(0)), rank, actor)
+            for rank, (actor, pattern) in enumerate(self.patterns)
+            if (proposers or actor not in self.proposers) and (match := pattern.search(phrase or ""))
+        ]
+        return min(found)[3] if found else None
+
+
+def regional_bodies(organizations: pd.DataFrame) -> list[str]:
+    """Every name, acronym and alias of the organizations typed ``regional``."""
+    names: list[str] = []
+    for row in organizations[organizations["type"].str.strip() == "regional"].itertuples(index=False):
+        full, acronym = name_parts(row.canonical.strip())
+        names += [full, row.acronym.strip() or acronym, *split_aliases(row.aliases)]
+    return [n for n in names if n]
+
+
+@lru_cache(maxsize=4)
+def actor_lexicon(data_dir: str = "") -> ActorLexicon:
+    """The actor lexicon of the knowledge files in ``data_dir`` (the shipped ones by default)."""
+    organizations = pd.read_csv(
+        knowledge_file(resolve_data_dir(data_dir or None), "organizations.csv"),
+        dtype=str,
+        keep_default_na=False,
+    )
+    return ActorLexicon(load_knowledge(data_dir or None).cues, regional_bodies(organizations))
 
 
 @dataclass(frozen=True)
@@ -60,12 +98,13 @@ class ListContext:
 
 def announces_recommendations(text: str, kind: str, cue: Cue | None, lexicon: CueLexicon) -> bool:
     """A lead-in names recommendations/ways forward/next steps/... and introduces the list
-    (a heading, a colon, "the following", "including"), or itself advises and ends with a colon."""
+    (a heading, a colon, "the following", "including"); or it ends with a colon and either
+    advises itself or names things to be done ("practical steps for consideration:")."""
     stripped = text.rstrip()
     introduces = kind == "heading" or stripped.endswith(":") or bool(LIST_ANNOUNCERS.search(text))
     if introduces and lexicon.lead_in_pattern.search(text):
         return True
-    return stripped.endswith(":") and cue is not None and cue.rule == "advice"
+    return stripped.endswith(":") and (cue is not None or bool(lexicon.action_noun_pattern.search(text)))
 
 
 def list_contexts(
@@ -109,37 +148,94 @@ def _level(value: str | int) -> int:
         return 0
 
 
-def document_recommendations(
-    doc_id: str, units: pd.DataFrame, docs: Sequence[Doc], lexicon: CueLexicon, actors: ActorLexicon
-) -> list[dict]:
-    """The recommendation units of one document (``units`` in text order, one Doc each)."""
+@dataclass(frozen=True)
+class Candidate:
+    """A unit the detector weighs: its place in the document, cue, list and features."""
+
+    position: int
+    cue: Cue | None
+    context: ListContext | None
+    features: dict[str, float]
+
+
+def candidate_units(units: pd.DataFrame, docs: Sequence[Doc], lexicon: CueLexicon) -> list[Candidate]:
+    """Every unit that may be a recommendation (not a heading, boilerplate, excluded line or
+    the lead-in of an announced list), with its detector features."""
     cues = [doc._.cue for doc in docs]
     contexts = list_contexts(units, cues, lexicon)
     # A lead-in ("Participants urged the Committee to:") is borderline by the guidelines;
     # its items carry the recommendations, so it is not one itself.
     lead_ins = {c.lead_in for c in contexts if c is not None and c.announces and c.lead_in is not None}
     lead_ins -= {i for i, c in enumerate(contexts) if c is not None}  # a parent item still counts
-    rows: list[dict] = []
-    previous_block, previous_actor = None, UNSPECIFIED
-    for position, (unit, cue, context) in enumerate(
-        zip(units.itertuples(index=False), cues, contexts, strict=True)
-    ):
-        if position in lead_ins:
+    kinds, texts = list(units["kind"]), list(units["text"])
+    sections = list(units["section"])
+    candidates = []
+    for position, (doc, cue, context) in enumerate(zip(docs, cues, contexts, strict=True)):
+        kind, text = kinds[position], texts[position]
+        if position in lead_ins or kind in lexicon.excluded_kinds or lexicon.excluded(text):
             continue
-        block = getattr(unit, "block", None)
+        lead_in = context.lead_in if context is not None else None
+        layout = Layout(
+            kind=kind,
+            in_list=context is not None,
+            announced=context is not None and context.announces,
+            lead_in_advises=lead_in is not None and cues[lead_in] is not None,
+            # under a "Recommendations" heading, unless a list's own lead-in says otherwise
+            section_announces=bool(lexicon.lead_in_pattern.search(str(sections[position] or "")))
+            and (lead_in is None or kinds[lead_in] == "heading"),
+            nested=_level(units["level"].iat[position]) > 0,
+        )
+        features = unit_features(doc, cue, layout, lexicon)
+        if lead_in is not None:
+            lead_in_layout = Layout(kinds[lead_in], section_announces=layout.section_announces)
+            features |= lead_in_features(unit_features(docs[lead_in], cues[lead_in], lead_in_layout, lexicon))
+        candidates.append(Candidate(position, cue, context, features))
+    return candidates
+
+
+def cue_name(candidate: Candidate) -> str:
+    """What marked the unit: the cue word (``imperative`` for an imperative), ``list`` for an
+    item of an announced list, ``model`` when only the detector's other features did."""
+    if candidate.cue is not None:
+        return candidate.cue.cue
+    if candidate.context is not None and candidate.context.announces:
+        return "list"
+    return "model"
+
+
+def document_recommendations(
+    doc_id: str,
+    units: pd.DataFrame,
+    docs: Sequence[Doc],
+    lexicon: CueLexicon,
+    actors: ActorLexicon,
+    model: RecommendationModel,
+) -> list[dict]:
+    """The recommendation units of one document (``units`` in text order, one Doc each):
+    those the detector scores at or above its threshold."""
+    rows: list[dict] = []
+    cues = [doc._.cue for doc in docs]
+    previous_block, previous_actor = None, UNSPECIFIED
+    for candidate in candidate_units(units, docs, lexicon):
+        score = model.score(candidate.features)
+        if score < model.threshold:
+            continue
+        unit = units.iloc[candidate.position]
+        cue, context = candidate.cue, candidate.context
+        block = unit.get("block")
         if block != previous_block:
             previous_block, previous_actor = block, UNSPECIFIED
-        if unit.kind in lexicon.excluded_kinds or lexicon.excluded(unit.text):
-            continue
-        in_recommendation_list = context is not None and context.announces
-        if cue is None and not in_recommendation_list:
-            continue
         lead_in_cue = cues[context.lead_in] if context is not None and context.lead_in is not None else None
         actor = (
             actors.actor_in(cue.actor_phrase if cue else "")
-            or actors.actor_in(unit.text)
+            or (
+                None
+                if cue is not None and cue.rule == "imperative"
+                else actors.actor_in(unit.text, proposers=False)
+            )
             or actors.actor_in(lead_in_cue.actor_phrase if lead_in_cue else "")  # "urged the Committee to:"
-            or (previous_actor if unit.kind == "list_item" else UNSPECIFIED)
+            or (previous_actor if unit.kind == "list_item" and previous_actor != UNSPECIFIED else None)
+            or actors.default
         )
         previous_actor = actor  # "- One way ... Each meeting could ...": one bullet, one actor
         rows.append(
@@ -148,10 +244,13 @@ def document_recommendations(
                 "unit_id": unit.unit_id,
                 "text": unit.text,
                 "actor": actor,
-                "cue": cue.cue if cue else "list",
+                "cue": cue_name(candidate),
                 "kind": unit.kind,
                 "section": unit.section,
-                "rule": "list" if in_recommendation_list else cue.rule,
+                "rule": "list"
+                if context is not None and context.announces
+                else (cue.rule if cue else "model"),
+                "score": round(score, 4),
             }
         )
     return rows

@@ -24,10 +24,16 @@ import pandas as pd
 
 from pipeline.cache import DocumentCache, Step, sha256_text
 from pipeline.config import Context
+from pipeline.extract.classifier import load_model as load_recommendation_model
 from pipeline.extract.cues import CueLexicon
 from pipeline.extract.entities import ENTITY_COLUMNS, acronym_forms, apply_acronym_forms, document_entities
 from pipeline.extract.gazetteer import KNOWLEDGE_FILES, load_knowledge
-from pipeline.extract.recommendations import RECOMMENDATION_COLUMNS, ActorLexicon, document_recommendations
+from pipeline.extract.recommendations import (
+    RECOMMENDATION_COLUMNS,
+    ActorLexicon,
+    actor_lexicon,
+    document_recommendations,
+)
 from pipeline.runner import imap_documents
 from pipeline.tableio import TableWriter, output_batch, read_table
 
@@ -77,14 +83,16 @@ def extract_units(
     cue_lexicon, actor_lexicon = _lexicons(data_dir)
     return ExtractResult(
         entities=document_entities(doc_id, list(units["unit_id"]), docs, knowledge),
-        recommendations=document_recommendations(doc_id, units, docs, cue_lexicon, actor_lexicon),
+        recommendations=document_recommendations(
+            doc_id, units, docs, cue_lexicon, actor_lexicon, load_recommendation_model(data_dir)
+        ),
     )
 
 
 @lru_cache(maxsize=4)
 def _lexicons(data_dir: str) -> tuple[CueLexicon, ActorLexicon]:
     knowledge = load_knowledge(data_dir or None)
-    return CueLexicon(knowledge.cues), ActorLexicon(knowledge.cues)
+    return CueLexicon(knowledge.cues), actor_lexicon(data_dir)
 
 
 def extract_one(job: ExtractJob) -> ExtractResult:
