@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipeline.analyze.corpus import conferences
+from pipeline.analyze.entity_counts import entity_mentions
 from pipeline.cli import main as cli_main
 from pipeline.tableio import read_table
 from tests.conftest import MEMOS
@@ -128,7 +130,7 @@ def unit_lists(page: str) -> dict[str, set[str]]:
 
 def test_every_number_opens_its_units_and_every_unit_is_in_the_page(three):
     """Share cells, entity counts and actor counts each open the list of their units; every
-    themed unit, every entity mention and every recommendation is reachable that way."""
+    themed unit, every counted entity mention and every recommendation is reachable that way."""
     processed = three["processed"]
     page = (three["reports"] / "index.html").read_text(encoding="utf-8")
     lists = unit_lists(page)
@@ -144,7 +146,9 @@ def test_every_number_opens_its_units_and_every_unit_is_in_the_page(three):
     themed = read_table(processed / "unit_themes.csv").query("theme != ''")
     theme_links = set().union(*(v for k, v in lists.items() if k.startswith("units-theme-")))
     assert anchors(themed) == theme_links
-    mentions = read_table(processed / "entities.csv")
+    # every counted mention: boilerplate (letterheads, addresses) and programmes are not counted
+    confs = conferences(read_table(processed / "documents.csv"))
+    mentions = entity_mentions(read_table(processed / "entities.csv"), confs)
     entity_links = set().union(*(v for k, v in lists.items() if k.startswith("units-entity-")))
     assert anchors(mentions) == entity_links
     recs = read_table(processed / "recommendations.csv")
