@@ -43,8 +43,9 @@ bench: $(STAMP)
 	$(PY) -m tools.bench $(ARGS)
 
 # JupyterLab (dev extra) on notebooks/explore.ipynb, with this venv as its Python
+# (as root, which JupyterLab refuses unless told, --allow-root is added)
 notebook: $(STAMP)
-	$(PY) -m jupyterlab notebooks/explore.ipynb $(ARGS)
+	$(PY) -m jupyterlab notebooks/explore.ipynb $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
 clean:
 	rm -rf processed/* reports/figures/* reports/index.html reports/summary.md
