@@ -1,11 +1,11 @@
 """Recurring recommendations: which earlier recommendation a later one takes up.
 
-Each recommendation of a later conference is compared with the recommendations of the
-conferences before it (Okapi BM25 over their terms, the later one as the query); then each
-later recommendation is paired with at most one earlier one, and each earlier one with at
-most ``CAPACITY`` recommendations of one later conference, most similar pairs first; a pair
-is kept when its similarity reaches a threshold. See docs/recurrence.md for the measurements
-behind every choice below.
+Each recommendation of a later edition of a conference series is compared with the
+recommendations of the editions before it in that series (Okapi BM25 over their terms, the
+later one as the query). A later recommendation takes up an earlier one when the two are
+each other's best match, the similarity reaches a threshold and beats the runner-up by a
+margin (``Rule``); a later list item that merges two earlier recommendations takes up both.
+See docs/recurrence.md for the measurements behind every choice below.
 
 What is compared:
 
@@ -20,9 +20,9 @@ What is compared:
   (a sentence that says "such positions" is about what the paragraph named before), and the
   sentences of one list item as one recommendation.
 
-The threshold is a number from the settings, or is chosen where gold pairs exist
-(``recurring_recommendations`` in ``tests/gold/*.json``) as the value that maximises F1 on
-them, or else is ``DEFAULT_THRESHOLD``.
+The threshold and margin are settings (``[analyze] recurrence_threshold``,
+``recurrence_margin``), fitted offline on the labelled series by ``tools/fit_recurrence.py``;
+nothing is read from gold files at run time.
 """
 
 from __future__ import annotations
