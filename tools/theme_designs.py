@@ -110,8 +110,10 @@ def unit_features(data: Data, design: Design, rows: np.ndarray) -> list[list[str
     term_lists = [pick(data.terms[i]) for i in rows]
     if design.focus == "substantive":
         data.rich = th.focus_mask([False] * len(rows), [data.terms[i].nominal for i in rows])
-    if design.series_stop:
+    if design.series_stop:  # computed series terms and the meetings' names, as the pipeline does
         stop = th.series_stop_terms([data.terms[i].nominal for i in rows], data.edition[rows])
+        names = {n for d in set(data.content["doc_id"].iloc[rows]) for n in data.names.get(d, [])}
+        stop |= th.name_stop_terms(names, {t for terms in term_lists for t in terms})
         term_lists = th.without_series_terms(term_lists, stop)
     return term_lists
 

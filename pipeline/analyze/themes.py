@@ -424,13 +424,20 @@ def _with_new_themes(corpus: Corpus, start: np.ndarray, k: int, seed: int) -> np
     """The kept themes followed by ``k - len(start)`` new ones, found by NMF in what the kept
     themes leave unexplained: a re-fit that needs more themes adds them and keeps the others
     as they were, so their units stay put."""
+    from scipy.sparse import csr_matrix
     from sklearn.decomposition import NMF
     from sklearn.exceptions import ConvergenceWarning
 
     kept = np.maximum(start, 0)
-    residual = np.maximum(corpus.tfidf.toarray() - _project(corpus.tfidf, kept) @ kept, 0)
+    weights = _project(corpus.tfidf, kept)
+    # the positive part of X - WH is zero wherever X is: computed on X's entries only
+    cells = corpus.tfidf.tocoo()
+    explained = np.einsum("ij,ji->i", weights[cells.row], kept[:, cells.col])
+    left = np.maximum(cells.data - explained, 0)
+    residual = csr_matrix((left, (cells.row, cells.col)), shape=corpus.tfidf.shape)
+    residual.eliminate_zeros()
     new = k - len(kept)
-    if np.count_nonzero(residual.sum(axis=1)) < new:
+    if np.count_nonzero(residual.getnnz(axis=1)) < new:
         return kept
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
