@@ -3,8 +3,9 @@
 Units are short (one sentence or list item), so the model must find co-occurrence in very
 little text. TF-IDF over lemmas and noun phrases (``terms.py``) factorised by NMF does
 that well; LDA on counts and k-means on TF-IDF are fitted the same way for comparison.
-The number of themes k is the one whose themes are most *stable*: a model fitted on random
-80 % subsamples of the units should group the units as the model on all of them does
+The number of themes k is the smallest whose themes are about as *stable* as the most stable
+k's (``best_k``): a model fitted on random 80 % subsamples of the units should group the
+units as the model on all of them does
 (Lange, Roth, Braun & Buhmann 2004, "Stability-based validation of clustering solutions";
 Greene, O'Callaghan & Cunningham 2014 for topic models), measured by the adjusted Rand index
 of the units' dominant themes. NPMI coherence of each theme's top terms is measured alongside.
@@ -363,8 +364,9 @@ def fit_themes(
     """The theme model of a corpus, with the table of how it was chosen.
 
     ``previous_k`` (the k of the model kept from the last run) is kept while its stability
-    is within ``keep_k_tolerance`` of the best; ``initial`` (its term weights over a given
-    vocabulary) then starts the fit, so adding memos moves few units. ``background``: see
+    is within ``keep_k_tolerance`` of the chosen k's; ``initial`` (its term weights over a
+    given vocabulary) then starts the fit, with new themes after the kept ones when k grows
+    (``_with_new_themes``), so adding memos moves few units. ``background``: see
     ``build_corpus``.
 
     The selection is measured over ``jobs`` processes on a large corpus (the result does
@@ -659,12 +661,14 @@ def themes_for_run(
 ) -> RunThemes:
     """Themes of every content unit.
 
-    The series' own terms (``series_stop_terms``) are left out; the model is fitted on the
+    The series' own terms (``series_stop_terms``) and the words of the meetings' ``names``
+    (``name_stop_terms``; ``meeting_names`` reads them from documents.csv) are left out,
+    and a re-fit keeps leaving out the kept model's; the model is fitted on the
     recommendations and substantive sentences (``focus_mask``) and every unit is then
     placed under its themes (``project``). With ``pin_themes`` and a kept model, nothing
     is fitted: the units are placed under the kept themes. A re-fit starts from the kept
     model and keeps its k unless another k is clearly more stable; then a unit keeps its
-    earlier theme (``previous_themes``: its component in the kept model, -1 for none)
+    earlier theme (pinned: always) (``previous_themes``: its component in the kept model, -1 for none)
     unless another theme clearly outweighs it (``KEEP_THEME_RATIO``).
     """
     key = _run_key(nominal, features, is_recommendation, editions, settings, names)
