@@ -14,6 +14,9 @@ from pipeline.analyze.theme_agreement import coded_agreement, match_coded
 from pipeline.analyze.theme_history import CHANGE_COLUMNS, MODEL_FILE, kept_units
 from pipeline.analyze.themes import (
     ThemeSettings,
+    best_k,
+    meeting_names,
+    name_stop_terms,
     series_stop_terms,
     theme_tables,
     themes_for_run,
@@ -80,6 +83,36 @@ def test_fewer_than_three_editions_learn_no_series_terms():
     terms, editions = series_units()
     two = [e for e in editions if e < 2]
     assert series_stop_terms(terms[: len(two)], two) == frozenset()
+
+
+def test_meeting_names_venues_and_organizers_are_left_out_of_themes_and_labels():
+    """Named in two editions only, so not a series term by its spread: the venue and the
+    organizer are known from documents.csv instead."""
+    terms, editions = series_units()
+    pairs = zip(terms, editions, strict=True)
+    named = [[*t[:3], "porto", "maritime institute"] if e < 2 else t[:3] for t, e in pairs]
+    documents = pd.DataFrame(
+        {"doc_id": ["a", "b"], "venue": ["Porto, Portugal", ""], "organizer": ["Maritime Institutes", None]}
+    )
+    names = meeting_names(documents)
+    assert names == ["Maritime Institutes", "Porto, Portugal"]
+    vocabulary = {t for unit in named for t in unit}
+    assert name_stop_terms(names, vocabulary) == {"porto", "maritime institute"}
+    run = themes_for_run(named, named, [True] * len(named), editions, ThemeSettings(), names=names)
+    units = pd.DataFrame(
+        {"doc_id": "d", "unit_id": range(len(named)), "conference": editions, "year": editions, "text": ""}
+    )
+    themes, _ = theme_tables(units, run.model, run.corpus)
+    text = " ".join(themes["label"]) + " " + " ".join(themes["top_terms"])
+    assert "porto" not in text and "maritime" not in text and run.model.k >= 2
+
+
+def test_k_is_the_smallest_within_one_standard_error_of_the_most_stable():
+    table = pd.DataFrame(
+        {"method": "nmf", "k": [3, 4, 5], "stability": [0.56, 0.50, 0.59], "stability_se": [0.07, 0.03, 0.04]}
+    )
+    assert best_k(table, "nmf") == 3
+    assert best_k(table.assign(stability_se=0.01), "nmf") == 5
 
 
 @pytest.fixture(scope="module")

@@ -40,6 +40,7 @@ class Data:
     terms: list  # UnitTerms per content unit
     is_rec: np.ndarray
     edition: np.ndarray  # conference_order per unit
+    names: dict[str, list[str]]  # doc_id -> its meeting's names, venue, organizer (documents.csv)
     rich: np.ndarray | None = None  # substantive units, for the designs that fit on them
 
 
@@ -67,7 +68,9 @@ def prepare(raw: Path, only: str, work: Path) -> Data:
     rec_keys = set(zip(recs["doc_id"], recs["unit_id"].astype(str), strict=True))
     keys = zip(content["doc_id"], content["unit_id"].astype(str), strict=True)
     is_rec = np.array([k in rec_keys for k in keys])
-    return Data(content, terms, is_rec, content["conference_order"].to_numpy())
+    return Data(content, terms, is_rec, content["conference_order"].to_numpy(),
+        {d: th.meeting_names(documents[documents["doc_id"] == d]) for d in documents["doc_id"]},
+    )
 
 
 def match_gold(data: Data, gold: list[dict]) -> list[tuple[object, str]]:
@@ -107,8 +110,10 @@ def unit_features(data: Data, design: Design, rows: np.ndarray) -> list[list[str
     term_lists = [pick(data.terms[i]) for i in rows]
     if design.focus == "substantive":
         data.rich = th.focus_mask([False] * len(rows), [data.terms[i].nominal for i in rows])
-    if design.series_stop:
+    if design.series_stop:  # computed series terms and the meetings' names, as the pipeline does
         stop = th.series_stop_terms([data.terms[i].nominal for i in rows], data.edition[rows])
+        names = {n for d in set(data.content["doc_id"].iloc[rows]) for n in data.names.get(d, [])}
+        stop |= th.name_stop_terms(names, {t for terms in term_lists for t in terms})
         term_lists = th.without_series_terms(term_lists, stop)
     return term_lists
 
@@ -265,6 +270,7 @@ def product_run(data: Data, editions: set[int], settings: th.ThemeSettings, prev
         [data.terms[i].nominal for i in scope],
         [th.theme_features(data.terms[i].words, data.terms[i].phrases) for i in scope],
         list(data.is_rec[scope]), list(data.edition[scope]), settings, previous=previous,
+        names=sorted({n for d in set(data.content["doc_id"].iloc[scope]) for n in data.names.get(d, [])}),
         previous_themes=None if previous is None else previous.components_of(
             list(zip(data.content["doc_id"].iloc[scope], data.content["unit_id"].iloc[scope], strict=True))
         ),

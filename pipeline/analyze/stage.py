@@ -111,6 +111,7 @@ class AnalysisInputs:
     rule: Rule  # when a later recommendation takes up an earlier one
     series: dict[str, str]  # doc_id -> its conference series ("" = linked to none)
     theme_settings: ThemeSettings
+    meeting_names: list[str]  # names, venues, organizers: left out of themes (``themes.meeting_names``)
     settings: dict  # the [analyze] section
     processed: str  # where the kept theme model is read from
     cache_root: str
@@ -122,7 +123,7 @@ def _read_inputs(ctx: Context, settings: dict) -> AnalysisInputs:
     from pipeline.analyze.corpus import conference_list, conferences, content_units
     from pipeline.analyze.recurrence import Rule, Vocabulary, load_concepts, series_of
     from pipeline.analyze.terms import display_table, load_word_list
-    from pipeline.analyze.themes import ThemeSettings, theme_features
+    from pipeline.analyze.themes import ThemeSettings, meeting_names, theme_features
 
     paths = ctx.paths
     documents = read_table(paths.table("documents"))
@@ -165,6 +166,7 @@ def _read_inputs(ctx: Context, settings: dict) -> AnalysisInputs:
         rule=Rule.from_settings(settings),
         series=series_of(documents, confs, str(settings.get("recurrence_scope", "series"))),
         theme_settings=ThemeSettings.from_settings(settings),
+        meeting_names=meeting_names(documents),
         settings=settings,
         processed=str(paths.processed),
         cache_root=str(paths.cache),

@@ -42,7 +42,7 @@ def run_themes(inputs: AnalysisInputs) -> ThemeResult:
     run = themes_for_run(
         inputs.content_terms, inputs.content_features, inputs.is_recommendation, editions,
         inputs.theme_settings, max(1, inputs.jobs - 1), inputs.content_groups, cache, previous,
-        None if previous is None else previous.components_of(keys),
+        None if previous is None else previous.components_of(keys), inputs.meeting_names,
     )  # fmt: skip
     if run.source == "fitted":
         cache.prune([run.model.selection_key] if run.model.selection_key else [])

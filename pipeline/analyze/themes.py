@@ -3,8 +3,9 @@
 Units are short (one sentence or list item), so the model must find co-occurrence in very
 little text. TF-IDF over lemmas and noun phrases (``terms.py``) factorised by NMF does
 that well; LDA on counts and k-means on TF-IDF are fitted the same way for comparison.
-The number of themes k is the one whose themes are most *stable*: a model fitted on random
-80 % subsamples of the units should group the units as the model on all of them does
+The number of themes k is the smallest whose themes are about as *stable* as the most stable
+k's (``best_k``): a model fitted on random 80 % subsamples of the units should group the
+units as the model on all of them does
 (Lange, Roth, Braun & Buhmann 2004, "Stability-based validation of clustering solutions";
 Greene, O'Callaghan & Cunningham 2014 for topic models), measured by the adjusted Rand index
 of the units' dominant themes. NPMI coherence of each theme's top terms is measured alongside.
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import re
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -29,7 +31,7 @@ if TYPE_CHECKING:  # scikit-learn and SciPy are imported where models are fitted
     from sklearn.feature_extraction.text import TfidfVectorizer
 
 METHODS = ("nmf", "lda", "kmeans")
-SELECTION_COLUMNS = ["method", "k", "stability", "coherence", "chosen"]
+SELECTION_COLUMNS = ["method", "k", "stability", "stability_se", "coherence", "chosen"]
 TOP_TERMS = 10
 
 
@@ -160,7 +162,14 @@ def fit(
 def stability(
     method: str, corpus: Corpus, k: int, settings: ThemeSettings, reference: np.ndarray | None = None
 ) -> float:
-    """Mean agreement (adjusted Rand index) between the units' dominant themes in the full
+    """Mean of ``stability_scores``."""
+    return float(np.mean(stability_scores(method, corpus, k, settings, reference)))
+
+
+def stability_scores(
+    method: str, corpus: Corpus, k: int, settings: ThemeSettings, reference: np.ndarray | None = None
+) -> np.ndarray:
+    """Agreement (adjusted Rand index) between the units' dominant themes in the full
     model and in models fitted on random subsamples, over the subsampled units.
 
     ``reference`` is the full model's unit weights when the caller has fitted it already
@@ -170,7 +179,7 @@ def stability(
     from sklearn.metrics import adjusted_rand_score
 
     if k <= 1:
-        return 1.0
+        return np.ones(1)
     if reference is None:
         reference, _ = fit(method, corpus, k, settings.seed)
     full = np.asarray(reference).argmax(axis=1)
@@ -182,7 +191,7 @@ def stability(
         rows = np.sort(rng.choice(n, size=min(size, n), replace=False))
         weights, _ = fit(method, corpus, k, settings.seed + 1 + s, rows)
         scores.append(adjusted_rand_score(full[rows], np.asarray(weights).argmax(axis=1)))
-    return float(np.mean(scores))
+    return np.asarray(scores, dtype=float)
 
 
 def coherence(term_weights: np.ndarray, corpus: Corpus, top: int = TOP_TERMS) -> float:
@@ -232,10 +241,13 @@ def _measure(corpus: Corpus, settings: ThemeSettings, method: str, k: int) -> tu
     # result does not depend on how many cores the machine has
     with threadpool_limits(1):
         fitted = fit(method, corpus, k, settings.seed)
+        scores = stability_scores(method, corpus, k, settings, fitted[0])
+        error = scores.std(ddof=1) / np.sqrt(len(scores)) if len(scores) > 1 else 0.0
         row = {
             "method": method,
             "k": k,
-            "stability": round(stability(method, corpus, k, settings, fitted[0]), 4),
+            "stability": round(float(scores.mean()), 4),
+            "stability_se": round(float(error), 4),
             "coherence": round(coherence(fitted[1], corpus), 4),
         }
     return row, fitted
@@ -260,7 +272,7 @@ def _selection(
         measured = [_measure(corpus, settings, m, k) for m, k in cells]
     rows = [row for row, _ in measured]
     fits = {cell: fitted for cell, (_, fitted) in zip(cells, measured, strict=True)}
-    return pd.DataFrame(rows, columns=["method", "k", "stability", "coherence"]), fits
+    return pd.DataFrame(rows, columns=SELECTION_COLUMNS[:-1]), fits
 
 
 def selection_table(corpus: Corpus, settings: ThemeSettings, methods: Sequence[str]) -> pd.DataFrame:
@@ -269,9 +281,14 @@ def selection_table(corpus: Corpus, settings: ThemeSettings, methods: Sequence[s
 
 
 def best_k(table: pd.DataFrame, method: str) -> int:
-    """The most stable k of a method; ties go to the smaller k."""
+    """The smallest k of a method as stable as its most stable k within one standard error
+    of that k's estimate (the one-standard-error rule: Breiman, Friedman, Olshen & Stone
+    1984; Hastie, Tibshirani & Friedman 2009, 7.10): on short units the stability of
+    neighbouring k differs by less than its noise, and the larger k would only follow it."""
     rows = table[table["method"] == method].sort_values(["stability", "k"], ascending=[False, True])
-    return int(rows.iloc[0]["k"])
+    best = rows.iloc[0]
+    error = float(best["stability_se"]) if "stability_se" in rows.columns else 0.0
+    return int(rows[rows["stability"] >= best["stability"] - error]["k"].min())
 
 
 def choose_method(table: pd.DataFrame) -> str:
@@ -347,8 +364,9 @@ def fit_themes(
     """The theme model of a corpus, with the table of how it was chosen.
 
     ``previous_k`` (the k of the model kept from the last run) is kept while its stability
-    is within ``keep_k_tolerance`` of the best; ``initial`` (its term weights over a given
-    vocabulary) then starts the fit, so adding memos moves few units. ``background``: see
+    is within ``keep_k_tolerance`` of the chosen k's; ``initial`` (its term weights over a
+    given vocabulary) then starts the fit, with new themes after the kept ones when k grows
+    (``_with_new_themes``), so adding memos moves few units. ``background``: see
     ``build_corpus``.
 
     The selection is measured over ``jobs`` processes on a large corpus (the result does
@@ -391,6 +409,8 @@ def fit_themes(
         if previous_k in mine.index and mine[previous_k] >= mine[k] - settings.keep_k_tolerance:
             k = previous_k
     start = initial(corpus.vocabulary) if initial is not None and method == "nmf" else None
+    if start is not None and 0 < len(start) < k and start.shape[1] == len(corpus.vocabulary):
+        start = _with_new_themes(corpus, start, k, settings.seed)
     warm = start is not None and start.shape == (k, len(corpus.vocabulary)) and bool(start.any())
     if (method, k) in fits and not warm:
         weights, terms = fits[method, k]
@@ -400,6 +420,31 @@ def fit_themes(
     table = table.assign(chosen=(table["method"] == method) & (table["k"] == k))
     model = ThemeModel(method, k, np.asarray(weights), np.asarray(terms), table, selection_key=key)
     return model, corpus
+
+
+def _with_new_themes(corpus: Corpus, start: np.ndarray, k: int, seed: int) -> np.ndarray:
+    """The kept themes followed by ``k - len(start)`` new ones, found by NMF in what the kept
+    themes leave unexplained: a re-fit that needs more themes adds them and keeps the others
+    as they were, so their units stay put."""
+    from scipy.sparse import csr_matrix
+    from sklearn.decomposition import NMF
+    from sklearn.exceptions import ConvergenceWarning
+
+    kept = np.maximum(start, 0)
+    weights = _project(corpus.tfidf, kept)
+    # the positive part of X - WH is zero wherever X is: computed on X's entries only
+    cells = corpus.tfidf.tocoo()
+    explained = np.einsum("ij,ji->i", weights[cells.row], kept[:, cells.col])
+    left = np.maximum(cells.data - explained, 0)
+    residual = csr_matrix((left, (cells.row, cells.col)), shape=corpus.tfidf.shape)
+    residual.eliminate_zeros()
+    new = k - len(kept)
+    if np.count_nonzero(residual.getnnz(axis=1)) < new:
+        return kept
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = NMF(n_components=new, init="nndsvda", random_state=seed, max_iter=500).fit(residual)
+    return np.vstack([kept, model.components_])
 
 
 def series_stop_terms(
@@ -443,6 +488,45 @@ def series_stop_terms(
             even.append((-evenness, term))
     limit = min(max_terms, int(max_share * len(counts)))
     return frozenset(term for _, term in sorted(even)[:limit])
+
+
+_NAME_WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+def _name_forms(term: str) -> set[str]:
+    """How a lemma can be written in a name: itself and its plural ("control" ->
+    "controls", "agency" -> "agencies")."""
+    forms = {term, term + "s", term + "es"}
+    if term.endswith("y"):
+        forms.add(term[:-1] + "ies")
+    return forms
+
+
+NAME_COLUMNS = ("conference", "series", "venue", "organizer")
+
+
+def meeting_names(documents: pd.DataFrame) -> list[str]:
+    """The distinct meeting names, venues and organizers documents.csv gives (``NAME_COLUMNS``)."""
+    columns = [c for c in NAME_COLUMNS if c in documents.columns]
+    values = documents[columns].fillna("").astype(str).to_numpy().ravel() if columns else []
+    return sorted({v.strip() for v in values if v.strip()})
+
+
+def name_stop_terms(names: Iterable[str], vocabulary: Iterable[str]) -> frozenset[str]:
+    """Terms of ``vocabulary`` that are words of the meeting's own names: its conference and
+    series name, venue and organizer as documents.csv gives them ("Straits Institute for
+    Security and Trade", "Kuala Lumpur"). A word is matched as written or in the plural, and
+    a phrase when all its words are name words; stop words of the names ("for", "the") are
+    not name words. Read from each corpus's metadata: nothing is listed."""
+    from spacy.lang.en.stop_words import STOP_WORDS  # a word list, not a model
+
+    words: set[str] = set()
+    for name in names:
+        for word in _NAME_WORD.findall(str(name).lower()):
+            words.update(w for w in word.split("-") if len(w) >= 3 and w not in STOP_WORDS)
+    return frozenset(
+        term for term in vocabulary if term.split() and all(_name_forms(w) & words for w in term.split())
+    )
 
 
 def without_series_terms(
@@ -573,18 +657,21 @@ def themes_for_run(
     cache: SelectionCache | None = None,
     previous: KeptModel | None = None,
     previous_themes: Sequence[int] | None = None,
+    names: Sequence[str] = (),
 ) -> RunThemes:
     """Themes of every content unit.
 
-    The series' own terms (``series_stop_terms``) are left out; the model is fitted on the
+    The series' own terms (``series_stop_terms``) and the words of the meetings' ``names``
+    (``name_stop_terms``; ``meeting_names`` reads them from documents.csv) are left out,
+    and a re-fit keeps leaving out the kept model's; the model is fitted on the
     recommendations and substantive sentences (``focus_mask``) and every unit is then
     placed under its themes (``project``). With ``pin_themes`` and a kept model, nothing
     is fitted: the units are placed under the kept themes. A re-fit starts from the kept
     model and keeps its k unless another k is clearly more stable; then a unit keeps its
-    earlier theme (``previous_themes``: its component in the kept model, -1 for none)
+    earlier theme (pinned: always) (``previous_themes``: its component in the kept model, -1 for none)
     unless another theme clearly outweighs it (``KEEP_THEME_RATIO``).
     """
-    key = _run_key(nominal, features, is_recommendation, editions, settings)
+    key = _run_key(nominal, features, is_recommendation, editions, settings, names)
     unchanged = previous is not None and previous.fit_key == key
     if previous is not None and previous.k and (settings.pin_themes or unchanged):
         lists = without_series_terms(features, set(previous.stop_terms))
@@ -592,7 +679,7 @@ def themes_for_run(
         weights = _project(corpus.tfidf, previous.term_weights)
         weights = _like_nearest(weights, without_series_terms(nominal, set(previous.stop_terms)))
         dominant = None
-        if unchanged and previous_themes is not None:  # exactly as the run that fitted it
+        if previous_themes is not None:  # earlier units stay where the kept model put them
             dominant = np.where(np.asarray(previous_themes) >= 0, previous_themes, weights.argmax(axis=1))
         model = ThemeModel(
             previous.method, previous.k, weights, previous.term_weights, previous.selection, dominant=dominant
@@ -601,7 +688,10 @@ def themes_for_run(
         return RunThemes(
             model, corpus, list(previous.stop_terms), (previous.numbers, previous.labels), source, key
         )
-    stop = series_stop_terms(nominal, editions)
+    vocabulary = {term for terms in (*nominal, *features) for term in terms}
+    stop = series_stop_terms(nominal, editions) | name_stop_terms(names, vocabulary)
+    if previous is not None:  # the kept model's series terms stay left out: its themes continue
+        stop |= set(previous.stop_terms)
     lists = without_series_terms(features, stop)
     focus = focus_mask(is_recommendation, nominal)
     if focus.sum() < MIN_FOCUS_UNITS:
@@ -615,7 +705,8 @@ def themes_for_run(
     )  # fmt: skip
     weights = _like_nearest(project(corpus, fitted, lists), without_series_terms(nominal, stop))
     dominant = None
-    if previous is not None and previous_themes is not None and fitted.k == previous.k and len(weights):
+    # components started from the kept model's continue its themes (new ones come after them)
+    if previous is not None and previous_themes is not None and fitted.k >= previous.k and len(weights):
         dominant = weights.argmax(axis=1)
         earlier = np.asarray(previous_themes)
         rows = np.flatnonzero((earlier >= 0) & (earlier < fitted.k))
@@ -632,6 +723,7 @@ def _run_key(
     is_recommendation: Sequence[bool],
     editions: Sequence[object],
     settings: ThemeSettings,
+    names: Sequence[str] = (),
 ) -> str:
     """What a run's themes are fitted from: a run with the same key as the kept model's
     reuses it (a forced re-run gives the same tables)."""
@@ -640,6 +732,7 @@ def _run_key(
         digest.update("\x1f".join(terms).encode("utf-8", "surrogatepass") + b"\x1e")
     digest.update(np.asarray(is_recommendation, dtype=bool).tobytes())
     digest.update(repr(list(editions)).encode())
+    digest.update(repr(sorted(set(names))).encode())
     return digest.hexdigest()
 
 
