@@ -254,3 +254,66 @@ def test_words_broken_by_a_unicode_hyphen_are_joined_when_the_whole_is_a_word() 
     assert [u.text for u in units] == [
         "Full implementation by every organization needs Inter-American support and a cross-border plan."
     ]
+
+
+def test_transcript_turns_lose_their_label_to_the_speaker_column() -> None:
+    text = (
+        "Date: 3 March 2021\n\n"
+        "Background: the workshop met twice.\n\n"
+        "Moderator: Welcome to the panel. What comes first?\n\n"
+        "Okafor: Licensing offices need staff. Fund them for five years.\n\n"
+        "Lindqvist: Share the lists.\n\n"
+        "Okafor: Then train the customs officers.\n\n"
+        "Q (a journalist): Who pays for it?\n"
+    )
+    units = [(u.speaker, u.text) for u in build_units(text_to_lines(text)) if u.kind == "sentence"]
+    assert units == [
+        ("", "Background: the workshop met twice."),
+        ("Moderator", "Welcome to the panel."),
+        ("Moderator", "What comes first?"),
+        ("Okafor", "Licensing offices need staff."),
+        ("Okafor", "Fund them for five years."),
+        ("Lindqvist", "Share the lists."),
+        ("Okafor", "Then train the customs officers."),
+        ("Q (a journalist)", "Who pays for it?"),
+    ]
+
+
+def test_a_lone_label_that_names_no_role_stays_in_the_text() -> None:
+    text = "Export Controls in Practice\n\nGarcia: the ministry has drafted a law.\n\nIt passed in May.\n"
+    assert [u.text for u in build_units(text_to_lines(text)) if u.kind == "sentence"][0] == (
+        "Garcia: the ministry has drafted a law."
+    )
+
+
+def test_inline_enumerations_become_list_items_with_their_marker() -> None:
+    text = (
+        "The meeting proposed three steps: i. set up a registry of brokers; ii. train the "
+        "licensing officers; and iii. review the control list every year. Then it closed.\n\n"
+        "The group proposed (a) a regional registry of brokers, (b) a hotline for industry.\n\n"
+        "This follows operative paragraphs 2 (a) and (b) of resolution 1540 (2004).\n\n"
+        "States should (a) review their laws.\n\n"
+        "(a) establish a registry; (b) train the officers; (c) audit the banks.\n"
+    )
+    units = [(u.kind, u.marker, u.level, u.text) for u in build_units(text_to_lines(text))]
+    assert units == [
+        ("sentence", "", 0, "The meeting proposed three steps:"),
+        ("list_item", "i.", 0, "set up a registry of brokers;"),
+        ("list_item", "ii.", 0, "train the licensing officers;"),
+        ("list_item", "iii.", 0, "review the control list every year."),
+        ("sentence", "", 0, "Then it closed."),
+        ("sentence", "", 0, "The group proposed"),
+        ("list_item", "(a)", 0, "a regional registry of brokers,"),
+        ("list_item", "(b)", 0, "a hotline for industry."),
+        ("sentence", "", 0, "This follows operative paragraphs 2 (a) and (b) of resolution 1540 (2004)."),
+        ("sentence", "", 0, "States should (a) review their laws."),
+        ("list_item", "(a)", 0, "establish a registry;"),
+        ("list_item", "(b)", 0, "train the officers;"),
+        ("list_item", "(c)", 0, "audit the banks."),
+    ]
+
+
+def test_roman_numbered_lines_are_list_items() -> None:
+    text = "Proposals made:\n   i. a reporting format for small States;\n   ii. legal drafting support;\n"
+    units = [(u.kind, u.marker) for u in build_units(text_to_lines(text))]
+    assert units[-2:] == [("list_item", "i."), ("list_item", "ii.")]
