@@ -358,7 +358,7 @@ def load_corpus_from(docs: dict) -> GoldCorpus:
 SERIES_MEMO = """{ordinal} Regional Dialogue on Export Controls
 Summary, 12 May {year}
 
-Governments should adopt a national control list based on the European Union list of dual-use items.
+Governments should publish one list of controlled goods in each national language.
 Customs services should train their officers in commodity identification every year.
 """
 
@@ -377,10 +377,10 @@ def test_recurrence_and_themes_are_scored_on_the_series_run_alone(
             "s2.txt": {"year": 2016, "conference": "Second Regional Dialogue on Export Controls"},
             "news.txt": {"year": 2021},
         },
-        "recurring_recommendations": [["Governments should adopt", "Governments should adopt"]],
+        "recurring_recommendations": [["Governments should publish", "Governments should publish"]],
     }
     (folder / "gold.json").write_text(json.dumps(gold), encoding="utf-8")
-    coded = [{"doc": doc, "text": "Governments should adopt", "theme": "LIST"} for doc in gold["docs"]]
+    coded = [{"doc": doc, "text": "Governments should publish", "theme": "LIST"} for doc in gold["docs"]]
     (folder / "themes.json").write_text(json.dumps(coded), encoding="utf-8")
     figures = tmp_path / "figures.json"
     ctx = memo_context(tmp_path / "processed")

@@ -204,7 +204,7 @@ LAYOUTS = {
         "Regional approaches to nonproliferation\n\nVIENNA, 14 May 2014 — When the Security Council "
         "adopted resolution 1540 on 28 April 2004, few expected it to last.\n\nOfficials met this week.\n",
         {"year": "2014", "date": "2014-05-14", "venue": "Vienna", "conference": "",
-         "title": "Regional approaches to nonproliferation"},
+         "title": "Regional approaches to nonproliferation", "doc_type": "News Article"},
     ),
     "memo header": (
         "MEMORANDUM\n\nTo: Members of the Steering Group\nFrom: Secretariat\nDate: 3 September 2019\n"
@@ -218,7 +218,7 @@ LAYOUTS = {
         "Nairobi, Kenya, on 5 and 6 October 2016. It was organised by the African Union Commission, "
         "with support from Canada.\n",
         {"year": "2016", "edition": "4", "series": "International Seminar on Biosecurity Governance",
-         "venue": "Nairobi, Kenya", "organizer": "African Union Commission"},
+         "venue": "Nairobi, Kenya", "organizer": "African Union Commission", "doc_type": "Meeting Report"},
     ),
     "noise above the title": (
         "~~ ,.,, ;;; Tlie ~ ll\n\nState | Report | Year\n\nStrengthening Border Controls in the Sahel\n\n"
@@ -229,6 +229,20 @@ LAYOUTS = {
         "Statement to the sixty-ninth session of the General Assembly\n\nNew York, 20 October 2014\n\n"
         "Mr. President, my delegation supports the resolution.\n",
         {"year": "2014", "date": "2014-10-20", "conference": "", "series": "", "edition": ""},
+    ),
+    "statement by a minister": (
+        "Statement by the Minister for Foreign Affairs of Ruritania\n\nGeneva, 2 March 2015\n\n"
+        "Summary of the plenary debate\n\nMy country supports the resolution.\n",
+        {"year": "2015", "doc_type": "Government Statement"},
+    ),
+    "kicker and a covered debate": (
+        "OPINION\n\nSummary of the plenary debate\n\nWhy export controls matter\n\nBy A. Writer\n\n"
+        "States should act.\n",
+        {"doc_type": "Op-ed"},
+    ),
+    "covered debate": (
+        "Summary of the plenary debate\n\nHeld in Lima on 3 May 2017\n\nStates should act.\n",
+        {"doc_type": "Plenary Summary"},
     ),
 }  # fmt: skip
 
@@ -314,6 +328,6 @@ def test_inline_enumerations_become_list_items_with_their_marker() -> None:
 
 
 def test_roman_numbered_lines_are_list_items() -> None:
-    text = "Proposals made:\n   i. a reporting format for small States;\n   ii. legal drafting support;\n"
+    text = "Proposals made:\n   i. a common reporting template;\n   ii. legal drafting support;\n"
     units = [(u.kind, u.marker) for u in build_units(text_to_lines(text))]
     assert units[-2:] == [("list_item", "i."), ("list_item", "ii.")]
