@@ -293,11 +293,14 @@ def test_transcript_turns_lose_their_label_to_the_speaker_column() -> None:
     ]
 
 
-def test_a_lone_label_that_names_no_role_stays_in_the_text() -> None:
-    text = "Export Controls in Practice\n\nGarcia: the ministry has drafted a law.\n\nIt passed in May.\n"
-    assert [u.text for u in build_units(text_to_lines(text)) if u.kind == "sentence"][0] == (
-        "Garcia: the ministry has drafted a law."
+def test_a_lone_label_or_a_label_before_no_sentence_stays_in_the_text() -> None:
+    text = (
+        "Export Controls in Practice\n\nChair: Ambassador Lee\n\n"
+        "Garcia: the ministry drafted a law.\n\nIt passed in May.\n"
     )
+    units = build_units(text_to_lines(text))
+    assert [u.text for u in units[1:3]] == ["Chair: Ambassador Lee", "Garcia: the ministry drafted a law."]
+    assert not any(u.speaker for u in units)
 
 
 def test_inline_enumerations_become_list_items_with_their_marker() -> None:

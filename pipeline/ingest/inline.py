@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 SPEAKER = re.compile(
     r"^(?P<label>[^\W\d_][\w.'’-]*(?: [^\W\d][\w.'’-]*){0,5}?(?:\s*\([^()]{1,80}\))?)"
-    r"\s*:\s+(?P<rest>\S+\s+\S.*)$",
+    r"\s*:\s+(?P<rest>\S+\s+\S.*[.!?…][\"”’')\]]*)$",
     re.DOTALL,
 )
 _INLINE_MARKER = re.compile(
@@ -37,7 +37,8 @@ MIN_ITEM_WORDS = 2
 
 def label_and_rest(text: str) -> tuple[str, str] | None:
     """("Lee", "Fund people.") for "Lee: Fund people."; None when the text opens with no
-    label of a name's shape (one to six words, no digits outside brackets)."""
+    label of a name's shape (one to six words, no digits outside brackets) or what follows
+    is no sentence ("Chair: Ambassador Lee" is a header line)."""
     found = SPEAKER.match(text.strip())
     if found is None:
         return None
