@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.evaluate import main, score_processed
 from pipeline.evaluate.baselines import keyword_predictions, plain_country_code
-from pipeline.evaluate.corpus import GoldError, default_corpora, load_corpus
+from pipeline.evaluate.corpus import GoldCorpus, GoldError, default_corpora, load_corpus, series_corpus
 from pipeline.evaluate.scoring import (
     Score,
     conference_matches,
@@ -335,3 +335,58 @@ def test_recurrence_and_theme_figures_come_from_the_processed_tables(tmp_path: P
     assert report.metadata == {"year": (1, 2)}
     assert report.recurrence == Score(tp=1, fp=0, fn=1)
     assert report.themes == {"ami": 1.0, "matched": 3, "coded": 3}
+
+
+def test_series_corpus_keeps_only_the_documents_of_a_conference() -> None:
+    docs = {
+        "a.txt": {"conference": "First Dialogue"},
+        "b.txt": {"conference": "Second Dialogue"},
+        "c.txt": {},
+    }
+    corpus = load_corpus_from(docs)
+    assert series_corpus(corpus) is not None and set(series_corpus(corpus).gold["docs"]) == {"a.txt", "b.txt"}
+    assert (
+        series_corpus(load_corpus_from({k: docs[k] for k in ("a.txt", "b.txt")})) is None
+    )  # all are the series
+    assert series_corpus(load_corpus_from({k: docs[k] for k in ("a.txt", "c.txt")})) is None  # one edition
+
+
+def load_corpus_from(docs: dict) -> GoldCorpus:
+    return GoldCorpus(path=Path("gold.json"), gold={"docs": docs}, doc_dirs=())
+
+
+SERIES_MEMO = """{ordinal} Regional Dialogue on Export Controls
+Summary, 12 May {year}
+
+Governments should publish one list of controlled goods in each national language.
+Customs services should train their officers in commodity identification every year.
+"""
+
+
+def test_recurrence_and_themes_are_scored_on_the_series_run_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "corpus"
+    (folder / "docs").mkdir(parents=True)
+    for name, ordinal, year in (("s1.txt", "First", 2015), ("s2.txt", "Second", 2016)):
+        (folder / "docs" / name).write_text(SERIES_MEMO.format(ordinal=ordinal, year=year), encoding="utf-8")
+    (folder / "docs" / "news.txt").write_text(MEMO, encoding="utf-8")
+    gold = {
+        "docs": {
+            "s1.txt": {"year": 2015, "conference": "First Regional Dialogue on Export Controls"},
+            "s2.txt": {"year": 2016, "conference": "Second Regional Dialogue on Export Controls"},
+            "news.txt": {"year": 2021},
+        },
+        "recurring_recommendations": [["Governments should publish", "Governments should publish"]],
+    }
+    (folder / "gold.json").write_text(json.dumps(gold), encoding="utf-8")
+    coded = [{"doc": doc, "text": "Governments should publish", "theme": "LIST"} for doc in gold["docs"]]
+    (folder / "themes.json").write_text(json.dumps(coded), encoding="utf-8")
+    figures = tmp_path / "figures.json"
+    ctx = memo_context(tmp_path / "processed")
+    assert main(ctx, gold_files=[folder], baselines=False, json_path=figures) == 0
+    assert "recurring recommendations (series alone: 2 documents)" in capsys.readouterr().out
+    (report,) = json.loads(figures.read_text(encoding="utf-8"))
+    assert report["documents"] == 3 and report["series_alone"]["documents"] == 2
+    assert report["series_alone"]["recurrence"]["tp"] == 1
+    assert report["themes"]["coded"] == 3 and report["series_alone"]["themes"]["coded"] == 2

@@ -204,7 +204,7 @@ LAYOUTS = {
         "Regional approaches to nonproliferation\n\nVIENNA, 14 May 2014 — When the Security Council "
         "adopted resolution 1540 on 28 April 2004, few expected it to last.\n\nOfficials met this week.\n",
         {"year": "2014", "date": "2014-05-14", "venue": "Vienna", "conference": "",
-         "title": "Regional approaches to nonproliferation"},
+         "title": "Regional approaches to nonproliferation", "doc_type": "News Article"},
     ),
     "memo header": (
         "MEMORANDUM\n\nTo: Members of the Steering Group\nFrom: Secretariat\nDate: 3 September 2019\n"
@@ -218,7 +218,7 @@ LAYOUTS = {
         "Nairobi, Kenya, on 5 and 6 October 2016. It was organised by the African Union Commission, "
         "with support from Canada.\n",
         {"year": "2016", "edition": "4", "series": "International Seminar on Biosecurity Governance",
-         "venue": "Nairobi, Kenya", "organizer": "African Union Commission"},
+         "venue": "Nairobi, Kenya", "organizer": "African Union Commission", "doc_type": "Meeting Report"},
     ),
     "noise above the title": (
         "~~ ,.,, ;;; Tlie ~ ll\n\nState | Report | Year\n\nStrengthening Border Controls in the Sahel\n\n"
@@ -229,6 +229,20 @@ LAYOUTS = {
         "Statement to the sixty-ninth session of the General Assembly\n\nNew York, 20 October 2014\n\n"
         "Mr. President, my delegation supports the resolution.\n",
         {"year": "2014", "date": "2014-10-20", "conference": "", "series": "", "edition": ""},
+    ),
+    "statement by a minister": (
+        "Statement by the Minister for Foreign Affairs of Ruritania\n\nGeneva, 2 March 2015\n\n"
+        "Summary of the plenary debate\n\nMy country supports the resolution.\n",
+        {"year": "2015", "doc_type": "Government Statement"},
+    ),
+    "kicker and a covered debate": (
+        "OPINION\n\nSummary of the plenary debate\n\nWhy export controls matter\n\nBy A. Writer\n\n"
+        "States should act.\n",
+        {"doc_type": "Op-ed"},
+    ),
+    "covered debate": (
+        "Summary of the plenary debate\n\nHeld in Lima on 3 May 2017\n\nStates should act.\n",
+        {"doc_type": "Plenary Summary"},
     ),
 }  # fmt: skip
 
@@ -254,3 +268,69 @@ def test_words_broken_by_a_unicode_hyphen_are_joined_when_the_whole_is_a_word() 
     assert [u.text for u in units] == [
         "Full implementation by every organization needs Inter-American support and a cross-border plan."
     ]
+
+
+def test_transcript_turns_lose_their_label_to_the_speaker_column() -> None:
+    text = (
+        "Date: 3 March 2021\n\n"
+        "Background: the workshop met twice.\n\n"
+        "Moderator: Welcome to the panel. What comes first?\n\n"
+        "Okafor: Licensing offices need staff. Fund them for five years.\n\n"
+        "Lindqvist: Share the lists.\n\n"
+        "Okafor: Then train the customs officers.\n\n"
+        "Q (a journalist): Who pays for it?\n"
+    )
+    units = [(u.speaker, u.text) for u in build_units(text_to_lines(text)) if u.kind == "sentence"]
+    assert units == [
+        ("", "Background: the workshop met twice."),
+        ("Moderator", "Welcome to the panel."),
+        ("Moderator", "What comes first?"),
+        ("Okafor", "Licensing offices need staff."),
+        ("Okafor", "Fund them for five years."),
+        ("Lindqvist", "Share the lists."),
+        ("Okafor", "Then train the customs officers."),
+        ("Q (a journalist)", "Who pays for it?"),
+    ]
+
+
+def test_a_lone_label_or_a_label_before_no_sentence_stays_in_the_text() -> None:
+    text = (
+        "Export Controls in Practice\n\nChair: Ambassador Lee\n\n"
+        "Garcia: the ministry drafted a law.\n\nIt passed in May.\n"
+    )
+    units = build_units(text_to_lines(text))
+    assert [u.text for u in units[1:3]] == ["Chair: Ambassador Lee", "Garcia: the ministry drafted a law."]
+    assert not any(u.speaker for u in units)
+
+
+def test_inline_enumerations_become_list_items_with_their_marker() -> None:
+    text = (
+        "The meeting proposed three steps: i. set up a registry of brokers; ii. train the "
+        "licensing officers; and iii. review the control list every year. Then it closed.\n\n"
+        "The group proposed (a) a regional registry of brokers, (b) a hotline for industry.\n\n"
+        "This follows operative paragraphs 2 (a) and (b) of resolution 1540 (2004).\n\n"
+        "States should (a) review their laws.\n\n"
+        "(a) establish a registry; (b) train the officers; (c) audit the banks.\n"
+    )
+    units = [(u.kind, u.marker, u.level, u.text) for u in build_units(text_to_lines(text))]
+    assert units == [
+        ("sentence", "", 0, "The meeting proposed three steps:"),
+        ("list_item", "i.", 0, "set up a registry of brokers;"),
+        ("list_item", "ii.", 0, "train the licensing officers;"),
+        ("list_item", "iii.", 0, "review the control list every year."),
+        ("sentence", "", 0, "Then it closed."),
+        ("sentence", "", 0, "The group proposed"),
+        ("list_item", "(a)", 0, "a regional registry of brokers,"),
+        ("list_item", "(b)", 0, "a hotline for industry."),
+        ("sentence", "", 0, "This follows operative paragraphs 2 (a) and (b) of resolution 1540 (2004)."),
+        ("sentence", "", 0, "States should (a) review their laws."),
+        ("list_item", "(a)", 0, "establish a registry;"),
+        ("list_item", "(b)", 0, "train the officers;"),
+        ("list_item", "(c)", 0, "audit the banks."),
+    ]
+
+
+def test_roman_numbered_lines_are_list_items() -> None:
+    text = "Proposals made:\n   i. a common reporting template;\n   ii. legal drafting support;\n"
+    units = [(u.kind, u.marker) for u in build_units(text_to_lines(text))]
+    assert units[-2:] == [("list_item", "i."), ("list_item", "ii.")]

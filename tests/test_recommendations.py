@@ -364,5 +364,5 @@ def test_leave_one_document_out_floors(gold_corpora: list) -> None:
     """Scored on documents the model was not fitted on (dev: 15 documents of other genres)."""
     figures = leave_one_document_out(gold_corpora)
     assert figures["seeds"].score.f1 >= 0.95
-    assert figures["dev"].score.f1 >= 0.9
-    assert figures["dev"].actor_hits / figures["dev"].actor_total >= 0.85
+    assert figures["dev"].score.f1 >= 0.95
+    assert figures["dev"].actor_hits / figures["dev"].actor_total >= 0.84

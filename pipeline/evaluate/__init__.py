@@ -5,13 +5,17 @@ Every gold corpus (default: those of tests/gold; ``--gold PATH`` any other, see
 user's processed/, and scored per task with precision, recall and F1 next to two baselines
 (plain spaCy NER, a should/must/could rule), with actor accuracy on the recommendations
 found, and when the gold has them: metadata per document, recurring recommendations and
-theme agreement. ``--json FILE`` writes the same figures for machines. The scoring rules are
+theme agreement. When only some of a corpus's documents belong to a conference series (their
+gold names a conference), recurrence and themes are scored again on a run of those documents
+alone: standalone documents of other years would count as conferences of their own. ``--json
+FILE`` writes the same figures for machines. The scoring rules are
 pure functions in ``scoring.py``.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -27,6 +31,7 @@ from pipeline.evaluate.corpus import (
     default_corpora,
     load_corpus,
     run_pipeline,
+    series_corpus,
     stage_documents,
 )
 from pipeline.evaluate.scoring import (
@@ -49,6 +54,22 @@ ORGANIZATION_KIND = "organization"
 
 
 @dataclass
+class SeriesReport:
+    """Recurrence and theme figures of a corpus's conference series run alone."""
+
+    n_documents: int
+    recurrence: Score | None = None
+    themes: dict | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "documents": self.n_documents,
+            "recurrence": self.recurrence.as_dict() if self.recurrence else None,
+            "themes": self.themes,
+        }
+
+
+@dataclass
 class CorpusReport:
     """The figures of one gold corpus."""
 
@@ -60,6 +81,7 @@ class CorpusReport:
     metadata: dict[str, tuple[int, int]] = field(default_factory=dict)
     recurrence: Score | None = None
     themes: dict | None = None
+    series: SeriesReport | None = None
 
     def as_dict(self) -> dict:
         hits, total = self.actor
@@ -75,6 +97,7 @@ class CorpusReport:
             "metadata": {name: {"correct": c, "total": t} for name, (c, t) in self.metadata.items()},
             "recurrence": self.recurrence.as_dict() if self.recurrence else None,
             "themes": self.themes,
+            "series_alone": self.series.as_dict() if self.series else None,
         }
 
 
@@ -219,17 +242,42 @@ def _theme_figures(
 
 
 def evaluate_corpus(corpus: GoldCorpus, ctx: Context, knowledge: Knowledge, baselines: bool) -> CorpusReport:
-    """Run the pipeline on the corpus's documents in a scratch folder and score it."""
+    """Run the pipeline on the corpus's documents in a scratch folder and score it; then its
+    conference series alone, when it has one and the gold scores recurrence or themes."""
     themes = json.loads(corpus.themes_file.read_text(encoding="utf-8")) if corpus.themes_file else None
     with tempfile.TemporaryDirectory(prefix="evaluate-") as scratch:
         workdir = Path(scratch)
-        not_found = stage_documents(corpus, workdir / "raw")
-        if len(not_found) == len(corpus.sources):
-            return CorpusReport(name=display_path(corpus.path), n_documents=0, systems={}, missing=not_found)
-        run_ctx = run_pipeline(ctx, workdir)
-        report = score_processed(corpus.gold, run_ctx, knowledge, baselines, themes)
+        report = _run_and_score(corpus, ctx, workdir / "all", knowledge, baselines, themes)
+        series = series_corpus(corpus)
+        scores_series = bool(corpus.gold.get("recurring_recommendations") or themes)
+        if report.n_documents and series is not None and scores_series:
+            # the documents' ingest and extract results are reused from the run above
+            shutil.copytree(_scratch_cache(workdir / "all"), _scratch_cache(workdir / "series"))
+            coded = [item for item in themes or [] if item.get("doc") in series.gold["docs"]]
+            alone = _run_and_score(series, ctx, workdir / "series", knowledge, False, coded or None)
+            report.series = SeriesReport(alone.n_documents, alone.recurrence, alone.themes)
     report.name = display_path(corpus.path)
     return report
+
+
+def _scratch_cache(workdir: Path) -> Path:
+    """The per-document cache of a scratch run in ``workdir``."""
+    return workdir / "processed" / ".cache"
+
+
+def _run_and_score(
+    corpus: GoldCorpus,
+    ctx: Context,
+    workdir: Path,
+    knowledge: Knowledge,
+    baselines: bool,
+    themes: list[dict] | None,
+) -> CorpusReport:
+    not_found = stage_documents(corpus, workdir / "raw")
+    if len(not_found) == len(corpus.sources):
+        return CorpusReport(name="", n_documents=0, systems={}, missing=not_found)
+    run_ctx = run_pipeline(ctx, workdir)
+    return score_processed(corpus.gold, run_ctx, knowledge, baselines, themes)
 
 
 def display_path(path: Path) -> str:
@@ -273,21 +321,30 @@ def format_report(report: CorpusReport) -> str:
     if report.metadata:
         counts = ", ".join(f"{name} {c}/{t}" for name, (c, t) in report.metadata.items())
         lines.append(f"metadata per document: {counts}")
-    if report.recurrence is not None:
-        r = report.recurrence
-        lines.append(
-            f"recurring recommendations: P {r.precision:.2f} R {r.recall:.2f} F1 {r.f1:.2f} "
-            f"({r.tp} of {r.tp + r.fn} gold pairs found; {r.fp} other pairs)"
-        )
-    if report.themes is not None:
-        t = report.themes
-        ami = "n/a" if t["ami"] is None else f"{t['ami']:.2f}"
-        lines.append(
-            f"themes: adjusted mutual information {ami} with the reader's coding "
-            f"({t['matched']} of {t['coded']} coded recommendations matched)"
-        )
+    # recurrence and themes of the series alone when it was run (--json keeps both)
+    scope = report.series or report
+    label = f" (series alone: {scope.n_documents} documents)" if report.series else ""
+    if scope.recurrence is not None:
+        lines.append(_recurrence_line(f"recurring recommendations{label}", scope.recurrence))
+    if scope.themes is not None:
+        lines.append(_theme_line(f"themes{label}", scope.themes))
     lines.extend(f"note: {source} is in the gold file but was not found" for source in report.missing)
     return "\n".join(lines) + "\n"
+
+
+def _recurrence_line(label: str, r: Score) -> str:
+    return (
+        f"{label}: P {r.precision:.2f} R {r.recall:.2f} F1 {r.f1:.2f} "
+        f"({r.tp} of {r.tp + r.fn} gold pairs found; {r.fp} other pairs)"
+    )
+
+
+def _theme_line(label: str, t: dict) -> str:
+    ami = "n/a" if t["ami"] is None else f"{t['ami']:.2f}"
+    return (
+        f"{label}: adjusted mutual information {ami} with the reader's coding "
+        f"({t['matched']} of {t['coded']} coded recommendations matched)"
+    )
 
 
 def main(

@@ -89,6 +89,16 @@ def default_corpora() -> list[GoldCorpus]:
     return corpora
 
 
+def series_corpus(corpus: GoldCorpus) -> GoldCorpus | None:
+    """The corpus cut to its documents whose gold names a conference, when those are some but
+    not all of its documents (two at least); else None."""
+    docs = corpus.gold["docs"]
+    series = {source: doc for source, doc in docs.items() if str(doc.get("conference") or "").strip()}
+    if len(series) < 2 or len(series) == len(docs):
+        return None
+    return dataclasses.replace(corpus, gold={**corpus.gold, "docs": series})
+
+
 def stage_documents(corpus: GoldCorpus, raw: Path) -> list[str]:
     """Copy the documents the gold names (and their ``.meta.toml`` files) into ``raw``;
     returns the sources not found."""

@@ -40,6 +40,7 @@ class Unit:
     block: int = 0  # paragraph / list-item number: sentences of one bullet share it
     level: int = 0  # list nesting level (0 = top)
     marker: str = ""  # list marker as written ("-", "•", "1.", "(a)")
+    speaker: str = ""  # the turn's speaker label in a transcript ("Moderator", "Q"), else ""
 
 
 @dataclass

@@ -198,6 +198,10 @@ def _is_field_line(text: str, rules: LayoutRules) -> bool:
     return match is not None and re.sub(r"\(s\)$", "", match.group(1).strip().lower()) in rules.field_labels
 
 
+_STATEMENT_BY = re.compile(r"^(?:joint\s+)?statement\s+(?:by|of|from)\s+(?P<who>.{3,120})$", re.IGNORECASE)
+_COVERS = re.compile(r"^(?P<head>[A-Za-z]+)\s+of\s+(?:the\s+|an?\s+)?(?P<what>[A-Za-z' -]{3,60})$")
+
+
 def _clean_type(text: str) -> str:
     """ "POLICY BRIEF No. 4 | June 2009" -> "POLICY BRIEF"."""
     text = re.sub(r"[¹²³⁴⁵⁶⁷⁸⁹⁰*]+$", "", text).strip()
@@ -215,6 +219,9 @@ def _doc_type(units: list[Unit], rules: LayoutRules) -> str:
         text = _clean_type(unit.text)
         if text.lower() in known:
             return known[text.lower()]
+        described = _described_type(text, meta)
+        if described:
+            return described
         words = text.split()
         if (
             2 <= len(words) <= 3
@@ -227,6 +234,37 @@ def _doc_type(units: list[Unit], rules: LayoutRules) -> str:
                 w if w.isupper() and len(w) <= 3 and text != text.upper() else w.capitalize() for w in words
             )
     return ""
+
+
+def _described_type(text: str, meta: dict) -> str:
+    """The type a line names in other words: an alias ("OPINION"), what a summary or report
+    covers ("Report of the panel debate" -> "Panel Report"), who makes a statement
+    ("Statement by the Minister of X" -> "Government Statement"); else ""."""
+    aliases = {alias.lower(): kind for alias, kind in meta.get("doc_type_aliases", {}).items()}
+    if text.lower() in aliases:
+        return aliases[text.lower()]
+    statement = _STATEMENT_BY.match(text)
+    if statement:
+        speaker = statement.group("who").lower()
+        official = any(
+            re.search(rf"\b{re.escape(w)}\b", speaker) for w in meta.get("government_speakers", [])
+        )
+        return "Government Statement" if official else "Statement"
+    covers = _COVERS.match(text)
+    if covers is None or covers.group("head").lower() not in meta["doc_type_heads"]:
+        return ""
+    head = covers.group("head").capitalize()
+    events = {noun.lower(): noun for noun in meta["event_nouns"]}
+    *kind, noun = covers.group("what").lower().split()
+    if noun in events:
+        return f"{events[noun]} {head}"
+    if noun not in meta.get("discussion_nouns", []):
+        return ""
+    if not kind:
+        return f"Meeting {head}"
+    if kind[-1] in events:
+        return f"{events[kind[-1]]} {head}"
+    return f"{kind[-1].capitalize()} {head}" if kind[-1] in meta.get("covered_kinds", []) else ""
 
 
 def _strip_dates(value: str) -> str:
@@ -399,6 +437,7 @@ def text_metadata(units: list[Unit], properties: dict[str, str] | None = None) -
             found.offer("venue", line[0], "dateline")
             found.offer("date", line[1], "dateline")
             found.offer("year", line[2], "dateline")
+            found.offer("doc_type", rules.raw["metadata"].get("dateline_doc_type", ""), "dateline")
     for unit in head:
         if unit.kind == "heading" or len(unit.text.split()) <= 12:
             one = _single_date(unit.text)

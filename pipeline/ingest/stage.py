@@ -36,7 +36,7 @@ DOCUMENT_COLUMNS = [
     "title", "doc_type", "date", "year", "conference", "edition", "series", "venue", "organizer",
     "meta_source", "n_pages", "n_units", "n_words", "encoding", "n_removed_lines", "notes",
 ]  # fmt: skip
-UNIT_COLUMNS = ["doc_id", "unit_id", "section", "kind", "text", "page", "block", "level", "marker"]
+UNIT_COLUMNS = ["doc_id", "unit_id", "section", "kind", "text", "page", "block", "level", "marker", "speaker"]
 FORMATS = {
     ".pdf": "pdf", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md",
     ".docx": "docx", ".html": "html", ".htm": "html", ".xhtml": "html",

@@ -14,11 +14,12 @@ from functools import lru_cache
 from pathlib import Path
 
 from pipeline.ingest.clean import is_link_continuation, join_lines, word_counts
+from pipeline.ingest.inline import label_and_rest, speaker_labels, split_inline_list
 from pipeline.ingest.layout import Line, Unit
 from pipeline.knowledge import data_path
 
 MARKER = re.compile(
-    r"^(?P<marker>[-*+•◦▪▫●○■□–—‣⁃]|\(?\d{1,3}[.)]|\([a-z]\)|[a-z][.)]|\(?[ivx]{1,4}\))"
+    r"^(?P<marker>[-*+•◦▪▫●○■□–—‣⁃]|\(?\d{1,3}[.)]|\([a-z]\)|[a-z][.)]|\(?[ivx]{1,4}[.)])"
     r"\s+(?P<rest>\S.*)$"
 )
 _NUMBERED = re.compile(r"^\(?\d{1,3}[.)]$")
@@ -68,6 +69,8 @@ class LayoutRules:
     contact: tuple[re.Pattern[str], ...]
     notices: tuple[re.Pattern[str], ...]
     profile_sections: tuple[re.Pattern[str], ...]
+    speaker_roles: frozenset[str] = frozenset()
+    not_speakers: frozenset[str] = frozenset()
     raw: dict = field(default_factory=dict, compare=False, hash=False)
 
 
@@ -86,6 +89,10 @@ def load_rules(path: Path | None = None) -> LayoutRules:
         contact=tuple(re.compile(p) for p in boiler["contact_patterns"]),
         notices=tuple(re.compile(p) for p in boiler["sentence_patterns"]),
         profile_sections=tuple(re.compile(p) for p in boiler["section_patterns"]),
+        speaker_roles=frozenset(r.lower() for r in raw.get("speakers", {}).get("roles", [])),
+        not_speakers=frozenset(
+            [*(w.lower() for w in raw.get("speakers", {}).get("not_speakers", [])), *all_labels]
+        ),
         raw=raw,
     )
 
@@ -290,12 +297,26 @@ def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Uni
     evidence = word_counts(" ".join(line.text for line in lines))
     blocks = [part for block in _make_blocks(lines) for part in _split_leading_heading(block)]
     _assign_levels(blocks)
+    speakers = speaker_labels(
+        (b.texts[0] for b in blocks if b.kind == "paragraph"), rules.speaker_roles, rules.not_speakers
+    )
 
     units: list[Unit] = []
     section = ""
     in_profile = False
 
-    def add(kind: str, text: str, block_no: int, block: _Block, line: Line) -> None:
+    def add(
+        kind: str,
+        text: str,
+        block_no: int,
+        block: _Block,
+        line: Line,
+        speaker: str = "",
+        item: str | None = None,
+        deeper: bool = False,
+    ) -> None:
+        """``item``: the marker of an item cut from inside the block's text; ``deeper`` when
+        it is nested in the block's own list item."""
         if kind in {"sentence", "list_item"} and (in_profile or any(p.search(text) for p in rules.notices)):
             kind = "boilerplate"
         units.append(
@@ -306,8 +327,9 @@ def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Uni
                 section=section,
                 page=line.page,
                 block=block_no,
-                level=block.level,
-                marker=block.marker,
+                level=block.level + deeper,
+                marker=block.marker if item is None else item,
+                speaker=speaker,
             )
         )
 
@@ -341,8 +363,23 @@ def build_units(lines: list[Line], rules: LayoutRules | None = None) -> list[Uni
             add("heading", heading, number, block, block.first)
             continue
         kind = "list_item" if block.kind == "item" else "sentence"
-        for sentence in split_sentences(joined, rules.abbreviations):
-            add(kind, sentence, number, block, block.first)
+        speaker = ""
+        if block.kind == "paragraph" and (turn := label_and_rest(joined)) and turn[0] in speakers:
+            speaker, joined = turn
+        enumeration = split_inline_list(joined, block.marker)
+        if enumeration is None:
+            for sentence in split_sentences(joined, rules.abbreviations):
+                add(kind, sentence, number, block, block.first, speaker)
+            continue
+        for sentence in split_sentences(enumeration.lead_in, rules.abbreviations):
+            add(kind, sentence, number, block, block.first, speaker)
+        *items, (last_marker, last) = enumeration.items
+        last_item, *after = split_sentences(last, rules.abbreviations)
+        for marker, text in [*items, (last_marker, last_item)]:
+            deeper = block.kind == "item" and not enumeration.continues
+            add("list_item", text, number, block, block.first, speaker, item=marker, deeper=deeper)
+        for sentence in after:
+            add(kind, sentence, number, block, block.first, speaker)
     return units
 
 
@@ -376,4 +413,3 @@ def _is_title_block(block: _Block, units: list[Unit]) -> bool:
     if any(u.kind in {"sentence", "list_item"} for u in units):
         return False
     return all(_heading_shaped(t) and len(t.split()) <= MAX_HEADING_WORDS for t in block.texts)
-
