@@ -306,6 +306,36 @@ def test_kinds_of_recommendation_the_memos_never_use(text: str, actor: str | Non
 
 
 @pytest.mark.parametrize(
+    ("text", "actor"),
+    [
+        # whom something goes to is not who acts; States are served by the Committee
+        ("Quicker replies to States would help them finish their national action plans.", "1540 Committee"),
+        ("A shorter reporting template for small States should be offered.", "1540 Committee"),
+        ("States should give clearer guidance to exporters.", "Member States"),
+        ("It is important for States to update their control lists.", "Member States"),
+        ("Guidance for exporters should come from the licensing office.", "Member States"),
+        ("Industry should give its screening lists to customs.", "industry"),
+        # a name qualified into another actor
+        ("We call upon States able to do so to fund border training.", "donors"),
+        ("We call upon States to fund border training.", "Member States"),
+        ("AU member states should report on their progress every year.", "Member States"),
+        ("The AU should report on its members' progress every year.", "regional organizations"),
+        # a State or regional body modifying a thing names no one; before a group it does
+        ("Country visits should be paired with peer review by the Committee.", "1540 Committee"),
+        ("Customs officers should receive training in commodity identification.", "Member States"),
+        ("The AU peer review process should cover export controls.", "Member States"),
+        ("The AU secretariat should keep a register of licensing contacts.", "regional organizations"),
+        # a need that names no one asks no one; "a need for X to" asks X
+        ("There is a need for better trade statistics.", "unspecified"),
+        ("There is a need for customs agencies to share risk profiles.", "Member States"),
+    ],
+)
+def test_who_is_asked_to_act(text: str, actor: str) -> None:
+    rows = detected(text)
+    assert [r["actor"] for r in rows] == [actor], text
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "An attacker could smuggle material across a land border.",  # a threat
@@ -365,4 +395,5 @@ def test_leave_one_document_out_floors(gold_corpora: list) -> None:
     figures = leave_one_document_out(gold_corpora)
     assert figures["seeds"].score.f1 >= 0.95
     assert figures["dev"].score.f1 >= 0.95
-    assert figures["dev"].actor_hits / figures["dev"].actor_total >= 0.84
+    assert figures["dev"].actor_hits / figures["dev"].actor_total >= 0.88
+    assert figures["seeds"].actor_hits / figures["seeds"].actor_total >= 0.72

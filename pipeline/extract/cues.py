@@ -59,6 +59,7 @@ class Cue:
     cue: str  # the modal, verb or word, e.g. "should", "encourage", "important"
     rule: str  # modal | advice | evaluative | means | need
     actor_phrase: str = ""
+    addressed: bool = True  # False where the grammar names no one ("There is a need for X")
 
 
 class CueLexicon:
@@ -316,7 +317,13 @@ def _advised_phrase(verb: Token) -> str:
     if obj is not None:
         return _subtree_text(obj)
     prep = _child(verb, "prep")
-    return _subtree_text(prep) if prep is not None else _subtree_text(complement)
+    if prep is None:
+        return _subtree_text(complement)
+    end = prep.right_edge.i
+    for following in verb.rights:  # "calls upon States | in a position to do so", "| able to"
+        if following.i > end and following.left_edge.i == end + 1 and following.dep_ in {"prep", "oprd"}:
+            end = following.right_edge.i
+    return verb.doc[prep.left_edge.i : end + 1].text
 
 
 def evaluative_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
@@ -409,8 +416,18 @@ def need_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
             existential = frame.lower_ in lexicon.copula_forms and _child(frame, "expl") is not None
             what = _child(token, "acl", "relcl", "prep", "advcl")  # "a need to ...", "a need for ..."
             if existential and what is not None and not _is_past_or_perfect(frame) and asserted_clause(frame):
-                return Cue("need", "need", "")
+                return Cue("need", "need", *_needing(token))
     return None
+
+
+def _needing(need: Token) -> tuple[str, bool]:
+    """Who "a need for X to do Y" asks to act (X), and whether the need names anyone at all
+    ("a need for better data" names no one)."""
+    for clause in need.children:
+        doer = _child(clause, "nsubj") if clause.dep_ in {"acl", "relcl", "advcl"} else None
+        if doer is not None and clause.tag_ == "VB":
+            return _subtree_text(doer), True
+    return "", False
 
 
 def opening_word(doc: Doc) -> Token | None:

@@ -9,7 +9,7 @@ columns of units.csv: ``kind``, ``level``). Headings and boilerplate never are.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # spaCy is imported only where documents are processed
 
 RECOMMENDATION_COLUMNS = ["doc_id", "unit_id", "text", "actor", "cue", "kind", "section", "rule", "score"]
 UNSPECIFIED = "unspecified"
+NOT_MODIFIERS = r"(?:be|by|of|in|on|at|from|with|into|through|among|between|and|or)"
 LIST_ANNOUNCERS = re.compile(r"(?i)\b(?:following|as follows|below|include|includes|including)\b")
 
 
@@ -42,30 +43,96 @@ class ActorLexicon:
         actors = cues.get("actors", {})
         words = {actor: list(names) for actor, names in actors.get("words", {}).items()}
         words.setdefault("regional organizations", []).extend(regional_bodies)
+        for rule in actors.get("qualified", []):  # "ASEAN member states", "States able to do so"
+            names = [f"{name} {then}" for name in words.get(rule["of"], []) for then in rule["then"]]
+            words.setdefault(rule["names"], []).extend(names)
         self.default = str(actors.get("default", UNSPECIFIED))
         self.proposers = {a.lower() for a in actors.get("proposers", [])}
+        self.group_nouns = {w.lower() for w in actors.get("group_nouns", [])}
+        self.modifying = set(actors.get("modifying", []))
+        served = actors.get("served", {})
+        self.served = [(server, _names_pattern(names)) for server, names in served.items() if names]
+        recipient_words = actors.get("recipient_words", [])
+        # "to"/"for", then up to three modifiers (no preposition or verb: "to be considered by")
+        self.recipient = re.compile(
+            r"(?i)(?<![\w-])(?:"
+            + "|".join(map(re.escape, recipient_words))
+            + r")\s+(?:(?!"
+            + NOT_MODIFIERS
+            + r"\b)[a-z][\w-]*\s+){0,3}$"
+            if recipient_words
+            else r"(?!)"
+        )
         self.patterns = [
-            (
-                actor,
-                re.compile(
-                    r"(?i)(?<![\w-])(?:"
-                    + "|".join(re.escape(w) for w in sorted(words[actor], key=len, reverse=True))
-                    + r")(?![\w-])"
-                ),
-            )
+            (actor, _names_pattern(words[actor]))
             for actor in actors.get("order", list(words))
             if words.get(actor)
         ]
 
-    def actor_in(self, phrase: str, proposers: bool = True) -> str | None:
+    def actor_in(
+        self,
+        phrase: str,
+        proposers: bool = True,
+        recipients: bool = True,
+        modifier_ends: Collection[int] = (),
+    ) -> str | None:
         """The actor named first in ``phrase`` (the longest name where two start at one word,
-        then the configured order); a proposer ("participants") only when ``proposers``."""
+        then the configured order); a proposer ("participants") only when ``proposers``, one
+        named as a recipient ("feedback to States") only when ``recipients``; a name of the
+        ``modifying`` actors never where it modifies a thing (``modifier_ends``: "country reports")."""
         found = [
             (match.start(), -len(match.group(0)), rank, actor)
             for rank, (actor, pattern) in enumerate(self.patterns)
-            if (proposers or actor not in self.proposers) and (match := pattern.search(phrase or ""))
+            if proposers or actor not in self.proposers
+            for match in pattern.finditer(phrase or "")
+            if (recipients or not self.receives(phrase, match))
+            and (actor not in self.modifying or match.end() not in modifier_ends)
         ]
         return min(found)[3] if found else None
+
+    def modifier_ends(self, doc: Doc, phrase: str) -> set[int]:
+        """Where in ``phrase`` (a part of ``doc``) the words end that modify a following noun
+        naming no actor or group: "country" in "country reports", "EU" in "EU accession
+        process", not "society" in "civil society organizations"."""
+        offset = doc.text.find(phrase) if phrase else -1
+        if offset < 0:
+            return set()
+        return {
+            token.idx + len(token) - offset
+            for token in doc
+            if token.dep_ in {"compound", "nmod", "amod"}
+            and token.head.i > token.i
+            and token.head.tag_.startswith("NN")
+            and token.head.lower_ not in self.group_nouns
+            and self.actor_in(token.head.text) is None
+        }
+
+    def receives(self, phrase: str, match: re.Match) -> bool:
+        """The name is whom something goes to ("feedback to States", "a format for small
+        States"), not who acts; "for States to adopt" still names who acts."""
+        return bool(self.recipient.search(phrase[: match.start()])) and not re.match(
+            r"\s+to\s", phrase[match.end() :]
+        )
+
+    def server_of(self, phrase: str) -> str | None:
+        """Who serves the first recipient named in ``phrase`` ("feedback to States": the
+        Committee), when the settings name one."""
+        found = [
+            (match.start(), rank, server)
+            for rank, (server, pattern) in enumerate(self.served)
+            for match in pattern.finditer(phrase or "")
+            if self.receives(phrase, match)
+        ]
+        return min(found)[2] if found else None
+
+
+def _names_pattern(names: Iterable[str]) -> re.Pattern:
+    """Any of ``names`` as whole words, the longest first."""
+    return re.compile(
+        r"(?i)(?<![\w-])(?:"
+        + "|".join(re.escape(w) for w in sorted(names, key=len, reverse=True))
+        + r")(?![\w-])"
+    )
 
 
 def regional_bodies(organizations: pd.DataFrame) -> list[str]:
@@ -226,16 +293,25 @@ def document_recommendations(
         if block != previous_block:
             previous_block, previous_actor = block, UNSPECIFIED
         lead_in_cue = cues[context.lead_in] if context is not None and context.lead_in is not None else None
+        addressed = cue is None or cue.addressed
+        advised = cue is not None and cue.rule in {"advice", "operative"}  # "recommended to States"
+        doc, phrase = docs[candidate.position], cue.actor_phrase if cue else ""
         actor = (
-            actors.actor_in(cue.actor_phrase if cue else "")
+            actors.actor_in(phrase, recipients=advised, modifier_ends=actors.modifier_ends(doc, phrase))
             or (
                 None
-                if cue is not None and cue.rule == "imperative"
-                else actors.actor_in(unit.text, proposers=False)
+                if cue is not None and cue.rule == "imperative" or not addressed
+                else actors.actor_in(
+                    doc.text,
+                    proposers=False,
+                    recipients=False,
+                    modifier_ends=actors.modifier_ends(doc, doc.text),
+                )
             )
             or actors.actor_in(lead_in_cue.actor_phrase if lead_in_cue else "")  # "urged the Committee to:"
             or (previous_actor if unit.kind == "list_item" and previous_actor != UNSPECIFIED else None)
-            or actors.default
+            or actors.server_of(unit.text)
+            or (actors.default if addressed else UNSPECIFIED)
         )
         previous_actor = actor  # "- One way ... Each meeting could ...": one bullet, one actor
         rows.append(
