@@ -371,8 +371,8 @@ def fit_themes(
 
     The selection is measured over ``jobs`` processes on a large corpus (the result does
     not depend on ``jobs``), on the sample ``selection_rows`` gives (``groups``: see
-    there), and is kept in ``cache`` keyed by exactly what it depends on, so a run whose
-    sample did not change reuses it. The final model is always fitted on every unit.
+    there), and is kept in ``cache`` keyed by what it depends on (on a large corpus, the
+    documents of the sample), so a run whose sample did not change reuses it. The final model is always fitted on every unit.
     """
     from threadpoolctl import threadpool_limits
 
@@ -392,7 +392,11 @@ def fit_themes(
     else:
         rows = selection_rows(corpus.n_units, settings, groups)
         sample_terms = term_lists if rows is None else [term_lists[i] for i in rows]
-        key = _selection_key(sample_terms, settings, methods)
+        # a sample of whole documents is known by its documents: the series terms left out of
+        # the features may move a little with a memo outside the sample; the stability of each
+        # k, a property of the kind of text, does not
+        sampled = sample_terms if rows is None or groups is None else [[groups[i]] for i in rows]
+        key = _selection_key(sampled, settings, methods)
         table = cache.get(key) if cache is not None else None
         if table is None:
             # the sample is a corpus of its own: its TF-IDF depends on nothing outside it
@@ -534,13 +538,15 @@ def without_series_terms(
 ) -> list[list[str]]:
     """The terms minus the series' own, and minus phrases built on a series phrase
     ("southeast asia dialogue" when "southeast asia" is one)."""
-    phrases = [p.split() for p in stop if " " in p]
+    phrases = [f" {p} " for p in stop if " " in p]
+    verdicts: dict[str, bool] = {}  # each distinct term is judged once
 
     def kept(term: str) -> bool:
-        if term in stop:
-            return False
-        words = term.split()
-        return not any(words[i : i + len(p)] == p for p in phrases for i in range(len(words) - len(p) + 1))
+        verdict = verdicts.get(term)
+        if verdict is None:
+            padded = f" {term} "
+            verdict = verdicts[term] = term not in stop and not any(p in padded for p in phrases)
+        return verdict
 
     return [[t for t in terms if kept(t)] for terms in term_lists]
 
