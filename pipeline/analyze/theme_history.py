@@ -76,13 +76,9 @@ class SavedModel:
 
     def corpus_of(self, term_lists: list[list[str]]) -> Corpus:
         """The units as the saved model sees them: its vocabulary and IDF, nothing refitted."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from pipeline.analyze.themes import Corpus, tfidf_vectorizer
 
-        from pipeline.analyze.themes import Corpus, _identity
-
-        vectorizer = TfidfVectorizer(analyzer=_identity, vocabulary=self.vocabulary, sublinear_tf=True)
-        vectorizer.fit([self.vocabulary])  # sets up the vocabulary; the IDF is the saved one
-        vectorizer.idf_ = np.asarray(self.idf, dtype=float)
+        vectorizer = tfidf_vectorizer(list(self.vocabulary), self.idf)
         tfidf = vectorizer.transform(term_lists).tocsr()
         return Corpus(tfidf, (tfidf > 0).astype(float).tocsr(), list(self.vocabulary), vectorizer)
 

@@ -100,7 +100,7 @@ def build_corpus(
     every unit of it can be placed under the themes.
     """
     from scipy.sparse import csr_matrix
-    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
     docs = [list(terms) for terms in term_lists]
     learn = docs if background is None else [list(terms) for terms in background]
@@ -108,14 +108,26 @@ def build_corpus(
     min_df = 2 if n >= 20 else 1
     counter = CountVectorizer(analyzer=_identity, min_df=min_df, max_df=0.6 if n >= 20 else 1.0)
     try:
-        counter.fit(learn)
+        learned = counter.fit_transform(learn)  # each text is counted once, here or below
     except ValueError:  # empty vocabulary
         counts = csr_matrix((len(docs), 0))
         return Corpus(counts, counts, [])
     vocabulary = list(counter.get_feature_names_out())
-    tfidf = TfidfVectorizer(analyzer=_identity, vocabulary=vocabulary, sublinear_tf=True).fit(learn)
-    counts = counter.transform(docs).tocsr()
-    return Corpus(tfidf.transform(docs).tocsr(), counts, vocabulary, tfidf)
+    weighting = TfidfTransformer(sublinear_tf=True).fit(learned)
+    counts = (learned if background is None else counter.transform(docs)).tocsr()
+    tfidf = weighting.transform(counts).tocsr()
+    return Corpus(tfidf, counts, vocabulary, tfidf_vectorizer(vocabulary, weighting.idf_))
+
+
+def tfidf_vectorizer(vocabulary: list[str], idf: Sequence[float] | np.ndarray) -> TfidfVectorizer:
+    """A TF-IDF vectorizer over lists of terms with a given vocabulary and IDF (learned
+    elsewhere: from a corpus's counts, or a kept model), for units that come later."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vectorizer = TfidfVectorizer(analyzer=_identity, vocabulary=vocabulary, sublinear_tf=True)
+    vectorizer.fit([vocabulary])  # sets up the vocabulary; the IDF is set below
+    vectorizer.idf_ = np.asarray(idf, dtype=float)
+    return vectorizer
 
 
 def fit(
@@ -372,7 +384,8 @@ def fit_themes(
     The selection is measured over ``jobs`` processes on a large corpus (the result does
     not depend on ``jobs``), on the sample ``selection_rows`` gives (``groups``: see
     there), and is kept in ``cache`` keyed by what it depends on (on a large corpus, the
-    documents of the sample), so a run whose sample did not change reuses it. The final model is always fitted on every unit.
+    documents of the sample), so a run whose sample did not change reuses it. The final
+    model is always fitted on every unit.
     """
     from threadpoolctl import threadpool_limits
 
