@@ -271,7 +271,7 @@ class EntityResolver:
 
     def _split_joined(self, span: Span) -> list[Span]:
         """Two bodies joined by "and" ("Ministry of Defence and Customs Service") as two spans;
-        one name with "and" inside ("Department of Trade and Industry") as it is."""
+        one name with "and" inside ("Office of Science and Technology") as it is."""
         for token in span:
             if token.text in {"and", "&"} and token.i > span.start:
                 before, after = span.doc[span.start : token.i], span.doc[token.i + 1 : span.end]
@@ -313,7 +313,7 @@ class EntityResolver:
 
     def _before_owner_country(self, doc: Doc, start: int, end: int) -> int:
         """Where a body's name ends when a state follows as its owner, which then counts as a
-        mention: "Department of Foreign Trade" of "… of Thailand's Ministry" (the state owns
+        mention: "Office of Export Licensing" of "… of Chile's Ministry" (the state owns
         the next body), "Ministry of Foreign Affairs" of "… of Affairs of Kenya" (a complete
         name, then its state). In "Bank of Ghana" or "Customs Service of Ghana" the state is
         part of the name."""

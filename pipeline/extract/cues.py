@@ -396,7 +396,7 @@ def means_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
         modal = _child(frame, "aux")
         proposed = modal is not None and modal.lower_ in {"would", "could", "might"} and any(
             c.dep_ in {"advcl", "xcomp", "ccomp"} and c.tag_ == "VB" for c in frame.children
-        )  # "One option would be for the OSCE to add ..."
+        )  # "One option would be for the AU to set up ..."
         if (purpose or forward) and how or proposed:
             return Cue(token.lower_, "means", _framed_actor(frame, _child(frame, "advcl", "xcomp", "ccomp")))
     return None
@@ -422,7 +422,7 @@ def need_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
 
 def _needing(need: Token) -> tuple[str, bool]:
     """Who "a need for X to do Y" asks to act (X), and whether the need names anyone at all
-    ("a need for better data" names no one)."""
+    ("a need for clearer guidance" names no one)."""
     for clause in need.children:
         doer = _child(clause, "nsubj") if clause.dep_ in {"acl", "relcl", "advcl"} else None
         if doer is not None and clause.tag_ == "VB":
@@ -446,7 +446,7 @@ def _subjectless(token: Token) -> bool:
 
 def reads_as_title(doc: Doc) -> bool:
     """Too short for a request, or capitalised like a title ("Control lists.",
-    "Strategic Trade Controls Bangkok, 15-16 May")."""
+    "Export Control Forum Nairobi, 3-4 June")."""
     words = [t for t in doc if t.is_alpha]
     long_words = [t for t in words if len(t) > 3]
     capitalised = sum(t.text[0].isupper() for t in long_words)
@@ -539,7 +539,7 @@ def find_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
     rules = RULES
     first = opening_word(doc)
     if first is not None and first.is_title and first.lower_ in lexicon.operative_verbs:
-        rules = (advice_cue,)  # "Recalls ... in which it decided that States must": only a new request counts
+        rules = (advice_cue,)  # "Recalls its earlier resolution, which obliged States to ...": only a new request counts
     for rule in rules:
         cue = rule(candidates, lexicon)
         if cue is not None:

@@ -101,7 +101,7 @@ def entity_row(
 def learned_acronyms(docs: Sequence[Doc], knowledge: Knowledge) -> dict[str, str]:
     """Phrase (acronym or long form) -> canonical name, for every organization acronym the
     document defines. Known bodies keep their gazetteer name; new ones become "Long (ACR)",
-    title-cased when the text shouts ("WEST AFRICA CENTRE ..."). The acronym vouches for the
+    title-cased when the text shouts ("EAST AFRICA INSTITUTE ..."). The acronym vouches for the
     name, so its organization word may stand anywhere ("Bank Negara Malaysia")."""
     learned: dict[str, str] = {}
     for doc in docs:

@@ -138,8 +138,8 @@ def title_cased(words: list[str], rules: dict) -> bool:
 
 
 def from_capitals(phrase: str, rules: dict) -> str:
-    """A phrase in capitals in title case ("WEST AFRICA CENTRE FOR SECURITY" -> "West Africa
-    Centre for Security"); other phrases as they are."""
+    """A phrase in capitals in title case ("EAST AFRICA INSTITUTE FOR TRADE" -> "East Africa
+    Institute for Trade"); other phrases as they are."""
     if any(c.islower() for c in phrase):
         return phrase
     connectors = set(rules.get("org", {}).get("connectors", []))

@@ -143,7 +143,7 @@ def _ordinal_text(number: int) -> str:
 
 @dataclass
 class Conference:
-    name: str  # "2nd Annual Southeast Asia Dialogue on Resolution 1540 ..."
+    name: str  # "2nd Annual Andean Forum on Export Controls ..."
     edition: int
     series: str  # the name without its edition and "Annual": what recurs from year to year
 
@@ -203,7 +203,7 @@ _COVERS = re.compile(r"^(?P<head>[A-Za-z]+)\s+of\s+(?:the\s+|an?\s+)?(?P<what>[A
 
 
 def _clean_type(text: str) -> str:
-    """ "POLICY BRIEF No. 4 | June 2009" -> "POLICY BRIEF"."""
+    """ "ISSUE BRIEF No. 7 | March 2021" -> "ISSUE BRIEF"."""
     text = re.sub(r"[¹²³⁴⁵⁶⁷⁸⁹⁰*]+$", "", text).strip()
     text = re.split(r"\s*[|•·]\s*|\s+No\.?\s*\d|\s+(?=[A-Z]*[/.-]?\d)", text)[0]
     return text.strip(" *_")
@@ -308,7 +308,7 @@ def _single_date(text: str) -> tuple[str, int] | None:
 
 
 def _dateline(text: str) -> tuple[str, str, int] | None:
-    """ "MOMBASA, 14 June 2013 — Thirty-six officers ...": (place, date, year)."""
+    """ "NAIROBI, 3 May 2021 — Forty customs officers ...": (place, date, year)."""
     match = re.match(
         r"^(?P<place>[A-Z][\w'’.-]*(?:[ ,]+[A-Z][\w'’.-]*){0,4}),\s+(?P<rest>.{6,40}?)\s*[—–-]\s", text
     )
@@ -338,7 +338,7 @@ def _is_title_line(unit: Unit, rules: LayoutRules, doc_type: str) -> bool:
         return False  # a table row
     if sum(_wordlike(w) for w in words) < 0.8 * len(words):
         return False  # OCR noise or a code, not a title
-    # a line that is mostly a place and a date ("Bangkok, 15–16 February 2017")
+    # a line that is mostly a place and a date ("Geneva, 3–4 June 2021")
     return not (parse_dates(text) and len(_strip_dates(text).split()) <= 6)
 
 
