@@ -539,7 +539,8 @@ def find_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
     rules = RULES
     first = opening_word(doc)
     if first is not None and first.is_title and first.lower_ in lexicon.operative_verbs:
-        rules = (advice_cue,)  # "Recalls its earlier resolution, which obliged States to ...": only a new request counts
+        # "Recalls its earlier resolution, which obliged States to ...": only a new request counts
+        rules = (advice_cue,)
     for rule in rules:
         cue = rule(candidates, lexicon)
         if cue is not None:
