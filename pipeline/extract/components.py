@@ -50,8 +50,15 @@ POSSESSIVE = {"'s", "’s", "'", "’"}
 class UnitGates:
     """Marks which units need the parser and which the model's NER."""
 
-    def __init__(self, knowledge: Knowledge) -> None:
+    lexicon: CueLexicon
+    org_heads: re.Pattern[str] | None
+
+    def initialize(self, get_examples=None, *, nlp: Language, knowledge: Knowledge | None = None) -> None:
+        """Cue words and organization head words from the knowledge files (the package's
+        when none is given), and the base verb forms of ``nlp``'s lemmatizer tables."""
+        knowledge = knowledge or load_knowledge()
         self.lexicon = CueLexicon(knowledge.cues)
+        self.lexicon.base_verbs = base_verb_forms(nlp)
         heads = knowledge.rules.get("org", {}).get("head_words", [])
         self.org_heads = re.compile(r"\b(?:" + "|".join(map(re.escape, heads)) + r")\b") if heads else None
 
@@ -62,11 +69,9 @@ class UnitGates:
         return doc
 
 
-@Language.factory("unit_gates", default_config={"data_dir": ""})
-def make_unit_gates(nlp: Language, name: str, data_dir: str) -> UnitGates:
-    gates = UnitGates(load_knowledge(data_dir or None))
-    gates.lexicon.base_verbs = base_verb_forms(nlp)
-    return gates
+@Language.factory("unit_gates")
+def make_unit_gates(nlp: Language, name: str) -> UnitGates:
+    return UnitGates()
 
 
 def base_verb_forms(nlp: Language) -> frozenset[str]:
@@ -127,12 +132,22 @@ class GazetteerMatcher:
     without a lower-case letter (a letterhead, an address) names are matched whatever their
     case ("UNITED STATES"), codes and acronyms not ("US", "CONTACT US")."""
 
-    def __init__(self, nlp: Language, knowledge: Knowledge) -> None:
+    def __init__(self, nlp: Language) -> None:
         from spacy.matcher import PhraseMatcher
 
         self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
         self.any_case = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.targets: list[tuple[str, str, str]] = []
+        self.strings = nlp.vocab.strings
+
+    def initialize(self, get_examples=None, *, nlp: Language, knowledge: Knowledge | None = None) -> None:
+        """The phrases of every knowledge file (the package's when none is given)."""
+        from spacy.matcher import PhraseMatcher
+
+        knowledge = knowledge or load_knowledge()
+        self.matcher = PhraseMatcher(nlp.vocab, attr="ORTH")
+        self.any_case = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.targets = []
         index: dict[tuple[str, str, str], int] = {}
         patterns: dict[int, list[str]] = {}
         names: dict[int, list[str]] = {}
@@ -148,7 +163,6 @@ class GazetteerMatcher:
             self.matcher.add(str(target), list(nlp.tokenizer.pipe(dict.fromkeys(phrases))))  # type: ignore[union-attr]
         for target, phrases in names.items():
             self.any_case.add(str(target), list(nlp.tokenizer.pipe(dict.fromkeys(phrases))))  # type: ignore[union-attr]
-        self.strings = nlp.vocab.strings
 
     def __call__(self, doc: Doc) -> Doc:
         shouting = not any(c.islower() for c in doc.text)
@@ -161,9 +175,9 @@ class GazetteerMatcher:
         return doc
 
 
-@Language.factory("gazetteer_matcher", default_config={"data_dir": ""})
-def make_gazetteer_matcher(nlp: Language, name: str, data_dir: str) -> GazetteerMatcher:
-    return GazetteerMatcher(nlp, load_knowledge(data_dir or None))
+@Language.factory("gazetteer_matcher")
+def make_gazetteer_matcher(nlp: Language, name: str) -> GazetteerMatcher:
+    return GazetteerMatcher(nlp)
 
 
 # --------------------------------------------------------------------------- acronyms
@@ -195,7 +209,12 @@ class EntityResolver:
     ``span.id_`` holds the canonical name, ``span.kb_id_`` the ISO3 code.
     """
 
-    def __init__(self, knowledge: Knowledge) -> None:
+    def initialize(
+        self, get_examples=None, *, nlp: Language | None = None, knowledge: Knowledge | None = None
+    ) -> None:
+        """Cleaning rules and known names from the knowledge files (the package's when none
+        is given)."""
+        knowledge = knowledge or load_knowledge()
         org = knowledge.rules.get("org", {})
         self.rules = knowledge.rules
         self.strip_leading = set(org.get("strip_leading", []))
@@ -339,9 +358,9 @@ def head_word_pattern(org_rules: dict) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w'’])(?:(?:{word}|[0-9]+)\s+){{0,5}}(?:{head})\b(?![’'])(?:{group}){{0,2}}")
 
 
-@Language.factory("entity_resolver", default_config={"data_dir": ""})
-def make_entity_resolver(nlp: Language, name: str, data_dir: str) -> EntityResolver:
-    return EntityResolver(load_knowledge(data_dir or None))
+@Language.factory("entity_resolver")
+def make_entity_resolver(nlp: Language, name: str) -> EntityResolver:
+    return EntityResolver()
 
 
 # --------------------------------------------------------------------------- recommendations
@@ -355,10 +374,17 @@ class RecommendationCue:
     text after "You should" is parsed, and the unit is an imperative when its first word
     then parses as the verb (``cues.imperative_probe``)."""
 
-    def __init__(self, nlp: Language, knowledge: Knowledge) -> None:
-        self.lexicon = CueLexicon(knowledge.cues)
+    lexicon: CueLexicon
+
+    def __init__(self, nlp: Language) -> None:
         self.nlp = nlp
         self.syntax = [name for name in ("tok2vec", "tagger", "parser") if name in nlp.component_names]
+
+    def initialize(
+        self, get_examples=None, *, nlp: Language | None = None, knowledge: Knowledge | None = None
+    ) -> None:
+        """The cue lexicon from the knowledge files (the package's when none is given)."""
+        self.lexicon = CueLexicon((knowledge or load_knowledge()).cues)
 
     def _parse(self, text: str) -> Doc:
         doc = self.nlp.make_doc(text)
@@ -372,6 +398,6 @@ class RecommendationCue:
         return doc
 
 
-@Language.factory("recommendation_cue", default_config={"data_dir": ""})
-def make_recommendation_cue(nlp: Language, name: str, data_dir: str) -> RecommendationCue:
-    return RecommendationCue(nlp, load_knowledge(data_dir or None))
+@Language.factory("recommendation_cue")
+def make_recommendation_cue(nlp: Language, name: str) -> RecommendationCue:
+    return RecommendationCue(nlp)

@@ -16,6 +16,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 import pipeline.extract.components  # noqa: F401  (registers the component factories)
+from pipeline.extract.gazetteer import load_knowledge
 from pipeline.nlp import load_model
 
 DEFAULT_EXCLUDE = ("lemmatizer", "attribute_ruler", "senter", "morphologizer")
@@ -40,18 +41,22 @@ def build_pipeline(model: str, data_dir: str = "", exclude: tuple[str, ...] = DE
 
     ner_listens = has_ner and any("ner" in _listeners(base, e) for e in embedders)
     embed_gates = ["needs_syntax", "needs_ner"] if ner_listens else ["needs_syntax"]
-    config = {"data_dir": str(data_dir or "")}
-    base.add_pipe("unit_gates", config=config)
+    base.add_pipe("unit_gates")
     if embedders:
         base.add_pipe("gated_pipes", name="embedding", config={"pipes": embedders, "gates": embed_gates})
     if syntax:
         base.add_pipe("gated_pipes", name="syntax", config={"pipes": syntax, "gates": ["needs_syntax"]})
-    base.add_pipe("gazetteer_matcher", config=config)
+    base.add_pipe("gazetteer_matcher")
     if has_ner:
         base.add_pipe("gated_pipes", name="model_ner", config={"pipes": ["ner"], "gates": ["needs_ner"]})
     base.add_pipe("acronym_finder")
-    base.add_pipe("entity_resolver", config=config)
-    base.add_pipe("recommendation_cue", config=config)
+    base.add_pipe("entity_resolver")
+    base.add_pipe("recommendation_cue")
+    # the rule-based components get their patterns from the knowledge files, read once, the
+    # way spaCy's span_ruler is initialized from data
+    knowledge = load_knowledge(data_dir or None)
+    for name in ("unit_gates", "gazetteer_matcher", "entity_resolver", "recommendation_cue"):
+        base.get_pipe(name).initialize(nlp=base, knowledge=knowledge)  # type: ignore[attr-defined]
     return base
 
 
