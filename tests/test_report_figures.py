@@ -13,7 +13,7 @@ from matplotlib.text import Text
 
 from pipeline.report import figures
 from pipeline.report.charts import style
-from pipeline.report.data import points, shift_steps
+from pipeline.report.data import points, shift_steps, signed_points
 
 
 def shares_for(n_conferences: int, n_themes: int = 8, units: int = 40) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -75,6 +75,10 @@ def test_slope_chart_labels_never_overlap(n):
     plt.close(fig)
 
 
+def test_a_change_of_one_point_is_singular():
+    assert [signed_points(c) for c in (0.12, -0.01, 0.01, 0.0)] == ["+12 pts", "-1 pt", "+1 pt", "+0 pts"]
+
+
 def test_slope_chart_labels_the_change_the_text_states():
     """With three conferences the text's last step is the second to the third: the chart's
     "(+N pts)" is that change, rounded the same way."""
@@ -83,7 +87,7 @@ def test_slope_chart_labels_the_change_the_text_states():
     fig = figures.theme_shift(shares, confs)
     labels = " ".join(t.get_text().replace("\n", " ") for t in fig.axes[0].texts)
     for move in step.gains + step.losses:
-        assert f"{move.label} {move.after:.0%} ({points(move.change):+d} pts)" in labels
+        assert f"{move.label} {move.after:.0%} ({signed_points(move.change)})" in labels
     assert f"since {confs['conference_label'].iloc[1]}" in all_text(fig).replace("\n", " ")
     plt.close(fig)
 

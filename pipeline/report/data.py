@@ -82,7 +82,9 @@ def share_text(share: float, n_units: int, size: int) -> str:
 
 
 def signed_points(change: float) -> str:
-    return f"{points(change):+d} pts"
+    """ "+12 pts", "-1 pt", "+0 pts": a chart's label of a change in points."""
+    value = points(change)
+    return f"{value:+d} {'pt' if abs(value) == 1 else 'pts'}"
 
 
 @dataclass
