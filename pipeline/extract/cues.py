@@ -59,7 +59,7 @@ class Cue:
     cue: str  # the modal, verb or word, e.g. "should", "encourage", "important"
     rule: str  # modal | advice | evaluative | means | need
     actor_phrase: str = ""
-    addressed: bool = True  # False where the grammar names no one ("There is a need for X")
+    addressed: bool = True  # False where the grammar names no one ("There is a clear need for X")
 
 
 class CueLexicon:
@@ -320,7 +320,7 @@ def _advised_phrase(verb: Token) -> str:
     if prep is None:
         return _subtree_text(complement)
     end = prep.right_edge.i
-    for following in verb.rights:  # "calls upon States | in a position to do so", "| able to"
+    for following in verb.rights:  # "calls upon States | with the means to do so", "| able to"
         if following.i > end and following.left_edge.i == end + 1 and following.dep_ in {"prep", "oprd"}:
             end = following.right_edge.i
     return verb.doc[prep.left_edge.i : end + 1].text
@@ -396,7 +396,7 @@ def means_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
         modal = _child(frame, "aux")
         proposed = modal is not None and modal.lower_ in {"would", "could", "might"} and any(
             c.dep_ in {"advcl", "xcomp", "ccomp"} and c.tag_ == "VB" for c in frame.children
-        )  # "One option would be for the AU to set up ..."
+        )  # "The best option would be for the AU to set up ..."
         if (purpose or forward) and how or proposed:
             return Cue(token.lower_, "means", _framed_actor(frame, _child(frame, "advcl", "xcomp", "ccomp")))
     return None
@@ -476,7 +476,7 @@ def opening_cue(doc: Doc, lexicon: CueLexicon) -> Cue | None:
 
 
 def frame_cue(tokens: Iterable[Token], lexicon: CueLexicon) -> Cue | None:
-    """ "It is time for X to ...", "the time has come to ...", "There was broad support for ..."."""
+    """ "It is time for X to ...", "the time has come to ...", "There was wide support for ..."."""
     for token in tokens:
         frame = lexicon.nominal_frames.get(token.lower_)
         if frame not in {"time", "proposal"} or not token.tag_.startswith("NN"):

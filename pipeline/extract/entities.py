@@ -34,12 +34,12 @@ ENTITY_COLUMNS = [
 ]  # fmt: skip
 BOILERPLATE = "boilerplate"  # the units.csv kind of letterheads, addresses, disclaimers, contact lines
 ACRONYM_AFTER = re.compile(r"\s*" + DEFINITION.pattern)
-OWNER = re.compile(r"^(?P<owner>.+?)['’]s\s")  # "1540 Committee's Group of Experts"
+OWNER = re.compile(r"^(?P<owner>.+?)['’]s\s")  # "the Security Council's 1718 Committee"
 
 
 def unit_entities(doc_id: str, unit_id: str, doc: Doc, knowledge: Knowledge) -> list[dict]:
     """The resolved mentions of one unit, with the body a possessive names inside a known
-    name ("the 1540 Committee's Group of Experts" names the 1540 Committee too)."""
+    name ("the Security Council's 1718 Committee" names the Security Council too)."""
     from_model = {(s.start, s.end) for s in doc.spans.get("model_orgs", [])}
     in_boilerplate = doc._.kind == BOILERPLATE
     rows = []
